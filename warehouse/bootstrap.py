@@ -1,0 +1,49 @@
+"""Prepare a warehouse database: its schemas, and a login role that can only read model_production."""
+
+import argparse
+import sys
+
+import psycopg
+from psycopg import sql
+
+from warehouse import config
+from warehouse.loading import run_sql_file
+
+
+def bootstrap(url: str, reader_password: str) -> None:
+    """Create the schemas and the read-only API role; safe to run any number of times."""
+    with psycopg.connect(url, autocommit=True) as connection:
+        run_sql_file(connection, "schemas.sql")
+        database = connection.info.dbname
+        reader = sql.Identifier(config.READER_ROLE)
+        exists = connection.execute("select 1 from pg_roles where rolname = %s", (config.READER_ROLE,)).fetchone()
+        verb = "alter" if exists else "create"
+        connection.execute(
+            sql.SQL(verb + " role {} with login nosuperuser nocreatedb nocreaterole password {}").format(
+                reader, sql.Literal(reader_password)
+            )
+        )
+        statements = [
+            "alter database {database} set timezone to 'UTC'",
+            "alter role {reader} set default_transaction_read_only = on",
+            "alter role {reader} set statement_timeout = '5s'",
+            "revoke create on schema public from {reader}",
+            "grant connect on database {database} to {reader}",
+            "grant usage on schema model_production to {reader}",
+            "grant select on all tables in schema model_production to {reader}",
+            "alter default privileges in schema model_production grant select on tables to {reader}",
+        ]
+        for statement in statements:
+            connection.execute(sql.SQL(statement).format(database=sql.Identifier(database), reader=reader))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m warehouse.bootstrap", description=__doc__)
+    parser.parse_args(argv)
+    bootstrap(config.warehouse_url(), config.reader_password())
+    print("warehouse schemas and the read-only role are ready")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

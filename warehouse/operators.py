@@ -1,0 +1,41 @@
+"""Airflow operators for the warehouse's data-quality checks."""
+
+from pathlib import Path
+
+from airflow.providers.common.sql.operators.sql import SQLExecuteQueryOperator
+from airflow.sdk.exceptions import AirflowException
+
+SAMPLE_ROWS = 20
+
+
+class FailingRowsCheckOperator(SQLExecuteQueryOperator):
+    """Run a check query that returns the failing rows; fail, showing them, unless it returns none."""
+
+    ui_color = "#fff3c4"
+
+    def __init__(self, *, sql: str, **kwargs) -> None:
+        super().__init__(sql=sql, do_xcom_push=False, split_statements=False, **kwargs)
+
+    def execute(self, context) -> None:
+        check = self.sql.strip().rstrip(";")
+        hook = self.get_db_hook()
+
+        def fetch(cursor):
+            columns = [column.name for column in cursor.description]
+            return columns, cursor.fetchall()
+
+        # The check's own SQL runs as a subquery, so only its first rows travel back.
+        columns, rows = hook.run(
+            f"select count(*) over () as failing_rows, failing.* from ({check}\n) as failing limit {SAMPLE_ROWS}",
+            parameters=self.parameters,
+            handler=fetch,
+        )
+        name = Path(self.task_id).name
+        if not rows:
+            self.log.info("check %s passed: no failing rows", name)
+            return
+        failing = rows[0][0]
+        sample = [dict(zip(columns[1:], row[1:], strict=True)) for row in rows]
+        for row in sample:
+            self.log.error("failing row: %s", row)
+        raise AirflowException(f"check {name} failed with {failing} failing row(s); first: {sample[:3]}")

@@ -1,0 +1,226 @@
+"""Run the embedded PostgreSQL server under the project's state folder.
+
+The server binaries come from the `pgserver` wheel, so a machine needs nothing but Python. PostgreSQL refuses
+to run as root, so when started by root the server runs as an unprivileged system user instead.
+"""
+
+import argparse
+import importlib.util
+import json
+import os
+import pwd
+import secrets
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from warehouse import config
+
+SERVICE_USER = "warehouse"
+PG_DIR = config.STATE_DIR / "pg"
+DATA_DIR = PG_DIR / "data"
+LOG_FILE = PG_DIR / "postgres.log"
+
+
+def bin_dir() -> Path:
+    """Find PostgreSQL's server binaries: the pgserver wheel first, then a system install."""
+    spec = importlib.util.find_spec("pgserver")
+    if spec and spec.submodule_search_locations:
+        bundled = Path(spec.submodule_search_locations[0]) / "pginstall" / "bin"
+        if (bundled / "postgres").exists():
+            return bundled
+    system = sorted(Path("/usr/lib/postgresql").glob("*/bin/postgres"))
+    if system:
+        return system[-1].parent
+    on_path = shutil.which("pg_ctl")
+    if on_path:
+        return Path(on_path).parent
+    raise RuntimeError("no PostgreSQL server binaries found: install the project (pip install -e .)")
+
+
+def _service_account() -> pwd.struct_passwd | None:
+    """Return the account the server runs as, or None to run as the current user."""
+    if os.geteuid() != 0:
+        return None
+    try:
+        return pwd.getpwnam(SERVICE_USER)
+    except KeyError:
+        subprocess.run(
+            ["useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin", SERVICE_USER],
+            check=True,
+        )
+        return pwd.getpwnam(SERVICE_USER)
+
+
+def _grant_traversal(path: Path) -> None:
+    # The service user must reach the data folder and the binaries through every parent folder.
+    for parent in [path, *path.parents]:
+        mode = parent.stat().st_mode
+        if not mode & 0o001:
+            parent.chmod(mode | 0o001)
+
+
+def _run(args: list[str], account: pwd.struct_passwd | None, check=True, **kwargs):
+    if account is not None:
+        kwargs.update(user=account.pw_uid, group=account.pw_gid, extra_groups=[])
+    return subprocess.run(args, check=check, **kwargs)
+
+
+def is_initialised() -> bool:
+    return (DATA_DIR / "PG_VERSION").exists() and config.CREDENTIALS_FILE.exists()
+
+
+def initialise() -> None:
+    """Create the data folder, the superuser and the generated credentials, once."""
+    if is_initialised():
+        return
+    account = _service_account()
+    if DATA_DIR.exists():
+        shutil.rmtree(DATA_DIR)
+    PG_DIR.mkdir(parents=True, exist_ok=True)
+    credentials = {
+        "admin_password": secrets.token_urlsafe(24),
+        "reader_password": secrets.token_urlsafe(24),
+    }
+    password_file = PG_DIR / "initdb.pw"
+    password_file.write_text(credentials["admin_password"])
+    password_file.chmod(0o600)
+    if account is not None:
+        for path in (PG_DIR, password_file):
+            os.chown(path, account.pw_uid, account.pw_gid)
+        _grant_traversal(PG_DIR)
+        _grant_traversal(bin_dir())
+    try:
+        _run(
+            [
+                str(bin_dir() / "initdb"),
+                "--pgdata", str(DATA_DIR),
+                "--username", config.ADMIN_ROLE,
+                "--pwfile", str(password_file),
+                "--auth", "scram-sha-256",
+                "--encoding", "UTF8",
+                "--no-locale",
+            ],
+            account,
+            stdout=subprocess.DEVNULL,
+        )
+    finally:
+        password_file.unlink(missing_ok=True)
+    with open(DATA_DIR / "postgresql.conf", "a") as conf:
+        conf.write(
+            "\n# Set by the warehouse's embedded server.\n"
+            "timezone = 'UTC'\n"
+            "log_timezone = 'UTC'\n"
+            "listen_addresses = '127.0.0.1'\n"
+            "unix_socket_directories = ''\n"
+            "max_connections = 200\n"
+            "shared_buffers = 256MB\n"
+            "work_mem = 64MB\n"
+            "maintenance_work_mem = 256MB\n"
+            "max_wal_size = 4GB\n"
+            "synchronous_commit = off\n"
+        )
+    config.STATE_DIR.mkdir(parents=True, exist_ok=True)
+    config.CREDENTIALS_FILE.write_text(json.dumps(credentials))
+    config.CREDENTIALS_FILE.chmod(0o600)
+
+
+def is_running() -> bool:
+    if not (DATA_DIR / "PG_VERSION").exists():
+        return False
+    result = _run(
+        [str(bin_dir() / "pg_ctl"), "status", "--pgdata", str(DATA_DIR)],
+        _service_account(),
+        check=False,
+        capture_output=True,
+    )
+    return result.returncode == 0
+
+
+def start() -> None:
+    """Start the server on 127.0.0.1 and wait until it accepts connections."""
+    initialise()
+    if not is_running():
+        _launch()
+    _wait_until_ready()
+    _create_databases()
+
+
+def _launch() -> None:
+    account = _service_account()
+    _run(
+        [
+            str(bin_dir() / "pg_ctl"),
+            "start",
+            "--pgdata", str(DATA_DIR),
+            "--log", str(LOG_FILE),
+            "--options", f"-p {config.embedded_port()}",
+            "--wait",
+            "--timeout", "60",
+        ],
+        account,
+        stdout=subprocess.DEVNULL,
+    )
+
+
+def _wait_until_ready(timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while True:
+        ready = subprocess.run(
+            [str(bin_dir() / "pg_isready"), "-h", "127.0.0.1", "-p", str(config.embedded_port())],
+            capture_output=True,
+            check=False,
+        )
+        if ready.returncode == 0:
+            return
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"PostgreSQL did not become ready; see {LOG_FILE}")
+        time.sleep(0.2)
+
+
+def _create_databases() -> None:
+    import psycopg2
+
+    connection = psycopg2.connect(config.embedded_url("postgres"))
+    connection.autocommit = True
+    with connection.cursor() as cursor:
+        for database in (config.WAREHOUSE_DATABASE, config.AIRFLOW_DATABASE):
+            cursor.execute("select 1 from pg_database where datname = %s", (database,))
+            if cursor.fetchone() is None:
+                cursor.execute(f'create database "{database}"')
+    connection.close()
+
+
+def stop() -> None:
+    if not is_running():
+        return
+    _run(
+        [str(bin_dir() / "pg_ctl"), "stop", "--pgdata", str(DATA_DIR), "--mode", "fast", "--wait"],
+        _service_account(),
+        stdout=subprocess.DEVNULL,
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m warehouse.server", description=__doc__)
+    parser.add_argument("command", choices=["start", "stop", "status", "url"])
+    parser.add_argument("--database", default=config.WAREHOUSE_DATABASE)
+    args = parser.parse_args(argv)
+    if args.command == "start":
+        start()
+        print(f"embedded PostgreSQL is up on 127.0.0.1:{config.embedded_port()} (data in {DATA_DIR})")
+    elif args.command == "stop":
+        stop()
+    elif args.command == "status":
+        running = is_running()
+        print(f"embedded PostgreSQL: {'up on 127.0.0.1:%d' % config.embedded_port() if running else 'down'}")
+        return 0 if running else 3
+    elif args.command == "url":
+        print(config.embedded_url(args.database))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
