@@ -59,16 +59,20 @@ def reader_url(warehouse_url) -> str:
     return READER_TEST_URL
 
 
+def reset_warehouse(url: str) -> None:
+    """Drop every warehouse table and bootstrap the empty schemas again."""
+    from warehouse.bootstrap import bootstrap
+
+    with psycopg.connect(url, autocommit=True) as connection:
+        connection.execute("drop schema if exists raw, audit, model_staging, model_production cascade")
+    bootstrap(url, READER_PASSWORD)
+
+
 @pytest.fixture
 def db(warehouse_url):
     """Return an autocommit connection to a warehouse emptied of every table."""
-    from warehouse.bootstrap import bootstrap
-
+    reset_warehouse(warehouse_url)
     with psycopg.connect(warehouse_url, autocommit=True) as connection:
-        connection.execute(
-            "drop schema if exists raw, audit, model_staging, model_production cascade"
-        )
-        bootstrap(warehouse_url, READER_PASSWORD)
         yield connection
 
 
@@ -90,9 +94,9 @@ def dag_bag(airflow_db):
     return DagBag(str(config.PROJECT_ROOT / "dags"))
 
 
-@pytest.fixture
-def run_dag(dag_bag, db):
-    """Run a DAG in-process with `dag.test()` and return its DagRun."""
+@pytest.fixture(scope="session")
+def dag_runner(dag_bag):
+    """Return a function that runs a DAG in-process with `dag.test()` and returns its DagRun."""
     import pendulum
 
     def run(dag_id: str, conf: dict | None = None, logical_date: str | None = None, expect: str = "success"):
@@ -105,6 +109,12 @@ def run_dag(dag_bag, db):
         return dag_run
 
     return run
+
+
+@pytest.fixture
+def run_dag(dag_runner, db):
+    """Run a DAG on an empty warehouse (see dag_runner)."""
+    return dag_runner
 
 
 def shared_file(*parts: str) -> Path:

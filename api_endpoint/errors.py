@@ -1,0 +1,62 @@
+"""Turn every error into JSON `{code, message, details}` with the right status."""
+
+import logging
+
+from apiflask import APIFlask, HTTPError
+from sqlalchemy.exc import DBAPIError, OperationalError, ProgrammingError
+
+log = logging.getLogger(__name__)
+
+
+class ApiError(HTTPError):
+    """An error a view raises on purpose: a status, a machine-readable code, a message and details."""
+
+    def __init__(self, status_code: int, code: str, message: str, details: dict | None = None) -> None:
+        super().__init__(status_code, message=message, detail=details or {}, extra_data={"code": code})
+
+
+CODES = {
+    400: "bad_request",
+    404: "not_found",
+    405: "method_not_allowed",
+    415: "unsupported_media_type",
+    422: "invalid_values",
+    500: "internal_error",
+    503: "unavailable",
+}
+
+
+def _field_message(detail: dict) -> str:
+    fields = sorted({field for location in detail.values() if isinstance(location, dict) for field in location})
+    return "invalid value for " + ", ".join(fields) if fields else "invalid request"
+
+
+def init_app(app: APIFlask) -> None:
+    @app.error_processor
+    def as_json(error: HTTPError):
+        code = error.extra_data.get("code") or CODES.get(error.status_code, "error")
+        message = error.message
+        details = error.detail or {}
+        if error.status_code == 422 and "code" not in error.extra_data:
+            # A schema validation error: name every field and say what is wrong with it.
+            details = {"fields": {f: m for loc in details.values() for f, m in loc.items()}}
+            message = _field_message(error.detail)
+        return {"code": code, "message": message, "details": details}, error.status_code, error.headers
+
+    @app.errorhandler(ProgrammingError)
+    def not_published(error: ProgrammingError):
+        if getattr(error.orig, "sqlstate", None) == "42P01":
+            return as_json(
+                ApiError(503, "not_published", "nothing has been published yet: run the DAG that builds it")
+            )
+        return unexpected(error)
+
+    @app.errorhandler(OperationalError)
+    def database_unavailable(error: OperationalError):
+        log.warning("database unavailable: %s", error)
+        return as_json(ApiError(503, "database_unavailable", "the warehouse database is not reachable"))
+
+    @app.errorhandler(DBAPIError)
+    def unexpected(error: Exception):
+        log.exception("unexpected database error")
+        return as_json(ApiError(500, "internal_error", "the request failed inside the server"))
