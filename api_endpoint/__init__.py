@@ -5,6 +5,7 @@ import os
 from apiflask import APIFlask
 
 from api_endpoint import db, errors, health, vouchers
+from api_endpoint.errors import ERROR_SCHEMA
 
 
 def create_app(test_config: dict | None = None) -> APIFlask:
@@ -26,6 +27,8 @@ def create_app(test_config: dict | None = None) -> APIFlask:
             )
         },
         SYNC_LOCAL_SPEC=False,
+        HTTP_ERROR_SCHEMA=ERROR_SCHEMA,
+        VALIDATION_ERROR_SCHEMA=ERROR_SCHEMA,
         JSON_SORT_KEYS=False,
     )
     if test_config:

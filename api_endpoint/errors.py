@@ -15,6 +15,16 @@ class ApiError(HTTPError):
         super().__init__(status_code, message=message, detail=details or {}, extra_data={"code": code})
 
 
+ERROR_SCHEMA = {
+    "type": "object",
+    "properties": {
+        "code": {"type": "string", "description": "Machine-readable error code."},
+        "message": {"type": "string", "description": "What went wrong, naming each bad field."},
+        "details": {"type": "object", "description": "Per-field messages and other context."},
+    },
+    "required": ["code", "message", "details"],
+}
+
 CODES = {
     400: "bad_request",
     404: "not_found",

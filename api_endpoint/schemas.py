@@ -94,9 +94,3 @@ class SegmentCriteria(Schema):
 class SelectionCriteria(Schema):
     as_of = fields.Date()
     segments = fields.List(fields.Nested(SegmentCriteria))
-
-
-class Error(Schema):
-    code = fields.String()
-    message = fields.String()
-    details = fields.Dict()

@@ -12,7 +12,6 @@ from api_endpoint.errors import ApiError
 from api_endpoint.schemas import (
     SEGMENT_TYPES,
     CriteriaQuery,
-    Error,
     SelectionCriteria,
     VoucherAnswer,
     VoucherQuestion,
@@ -157,7 +156,7 @@ def answer(question: dict) -> dict:
         "voucher_amount": float(row["voucher_amount"]),
         "segment_type": question["segment_name"],
         "segment_name": row["segment_name"],
-        "as_of": row["as_of_date"].isoformat(),
+        "as_of": row["as_of_date"],
         "country_code": question["country_code"],
         "customer_id": question.get("customer_id"),
         "total_orders": question["total_orders"],
@@ -187,7 +186,7 @@ def require_json_object():
 @bp.post("/voucher")
 @bp.input(VoucherQuestion, location="json", arg_name="question")
 @bp.output(VoucherAnswer)
-@bp.doc(responses={400: Error, 404: Error, 415: Error, 422: Error})
+@bp.doc(responses=[400, 404, 415, 422])
 def voucher(question):
     """Choose the voucher amount for a customer.
 
@@ -200,7 +199,7 @@ def voucher(question):
 @bp.post("/voucher_segment_selector")
 @bp.input(VoucherQuestion, location="json", arg_name="question")
 @bp.output(VoucherAnswer)
-@bp.doc(responses={400: Error, 404: Error, 415: Error, 422: Error})
+@bp.doc(responses=[400, 404, 415, 422])
 def voucher_segment_selector(question):
     """Choose the voucher amount for a customer (alias of POST /voucher)."""
     return answer(question)
@@ -244,7 +243,7 @@ def criteria(as_of: dt.date | None) -> dict:
 @bp.get("/selection_criteria")
 @bp.input(CriteriaQuery, location="query", arg_name="query")
 @bp.output(SelectionCriteria, content_type="application/json")
-@bp.doc(responses={404: Error, 422: Error})
+@bp.doc(responses=[404, 422])
 def selection_criteria(query):
     """List the segment rules with the current answer per country and segment.
 
