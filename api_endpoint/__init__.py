@@ -19,7 +19,7 @@ def create_app(test_config: dict | None = None) -> APIFlask:
     )
     app.config.from_mapping(
         DATABASE_URL=os.environ.get("API_WAREHOUSE_URL"),
-        DATABASE_POOL_SIZE=int(os.environ.get("API_DATABASE_POOL_SIZE", "4")),
+        DATABASE_POOL_SIZE=int(os.environ.get("API_THREADS", "4")),
         INFO={
             "description": (
                 "Answers questions from the warehouse's production tables: which voucher amount to offer a "
