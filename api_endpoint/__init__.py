@@ -29,7 +29,6 @@ def create_app(test_config: dict | None = None) -> APIFlask:
         SYNC_LOCAL_SPEC=False,
         HTTP_ERROR_SCHEMA=ERROR_SCHEMA,
         VALIDATION_ERROR_SCHEMA=ERROR_SCHEMA,
-        JSON_SORT_KEYS=False,
     )
     if test_config:
         app.config.update(test_config)
@@ -38,6 +37,7 @@ def create_app(test_config: dict | None = None) -> APIFlask:
 
         app.config["DATABASE_URL"] = api_database_url()
 
+    app.json.sort_keys = False
     db.init_app(app)
     errors.init_app(app)
     app.register_blueprint(health.bp)

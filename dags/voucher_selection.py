@@ -12,14 +12,15 @@ Builds, for one **as_of** date, the most used voucher amount per country and cus
 6. `check_*`: data-quality checks; any failing row stops publication and is shown in the task's log.
 7. `publish_voucher_selection`: replaces the date's snapshot in `model_production` in one transaction.
 
-Trigger with conf `{"as_of": "2018-09-15"}` to pick the date; the default is the run's logical date.
+Trigger with conf `{"as_of": "2018-09-15"}` to pick the date. Without it, the snapshot is as of the last
+day the run's data interval covers: a scheduled run at midnight builds the day that just ended.
 """
 
 import datetime as dt
 
-import pendulum
 from airflow.providers.common.sql.operators.sql import SQLExecuteQueryOperator
 from airflow.sdk import Param, dag, task
+from airflow.timetables.trigger import CronTriggerTimetable
 
 from warehouse.config import SQL_DIR
 from warehouse.operators import FailingRowsCheckOperator
@@ -39,8 +40,11 @@ CHECKS = sorted(path.stem for path in (SQL_DIR / "checks").glob("voucher_*.sql")
 
 
 @dag(
-    schedule="@daily",
-    start_date=pendulum.datetime(2015, 1, 1, tz="UTC"),
+    # Daily at midnight UTC, for the day that just ended. There is deliberately no start_date: with one, the
+    # scheduler would build today's snapshot the moment the DAG is unpaused; without, it waits for midnight.
+    schedule=CronTriggerTimetable(
+        "0 0 * * *", timezone="UTC", interval=dt.timedelta(days=1), run_immediately=dt.timedelta(0)
+    ),
     catchup=False,
     max_active_runs=1,
     tags=["voucher", "warehouse"],
@@ -67,13 +71,13 @@ def voucher_selection():
     )
 
     @task
-    def load_voucher_file(params=None, logical_date=None, dag_run=None) -> dict:
+    def load_voucher_file(params=None, data_interval_end=None, dag_run=None) -> dict:
         """Load the voucher file into raw as one batch and pick the snapshot date."""
         from airflow.providers.postgres.hooks.postgres import PostgresHook
 
         from warehouse import vouchers
 
-        as_of = vouchers.resolve_as_of(params.get("as_of"), logical_date or dag_run.run_after)
+        as_of = vouchers.resolve_as_of(params.get("as_of"), data_interval_end or dag_run.run_after)
         source = params.get("source") or vouchers.default_source()
         with PostgresHook(postgres_conn_id=WAREHOUSE_CONN_ID).get_conn() as connection:
             batch = vouchers.load(connection, source, dag_id=dag_run.dag_id, run_id=dag_run.run_id)

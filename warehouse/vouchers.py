@@ -34,16 +34,14 @@ def default_source() -> str:
     return str(SAMPLE_PATH)
 
 
-def resolve_as_of(requested: str | None, logical_date: dt.datetime | None) -> dt.date:
-    """Return the snapshot date: the one requested in the run's conf, else the run's logical date (UTC)."""
+def resolve_as_of(requested: str | None, interval_end: dt.datetime) -> dt.date:
+    """Return the snapshot date: the one requested in the run's conf, else the last day the run covers (UTC)."""
     if requested:
         try:
             return dt.date.fromisoformat(str(requested))
         except ValueError as error:
             raise ValueError(f"as_of must be a date as YYYY-MM-DD, got {requested!r}") from error
-    if logical_date is None:
-        return dt.datetime.now(dt.UTC).date()
-    return logical_date.astimezone(dt.UTC).date()
+    return (interval_end.astimezone(dt.UTC) - dt.timedelta(microseconds=1)).date()
 
 
 def _is_parquet(path: Path) -> bool:
