@@ -56,9 +56,7 @@ def init_app(app: APIFlask) -> None:
     @app.errorhandler(ProgrammingError)
     def not_published(error: ProgrammingError):
         if getattr(error.orig, "sqlstate", None) == "42P01":
-            return as_json(
-                ApiError(503, "not_published", "nothing has been published yet: run the DAG that builds it")
-            )
+            return as_json(ApiError(503, "not_published", "nothing has been published yet: run the DAG that builds it"))
         return unexpected(error)
 
     @app.errorhandler(OperationalError)

@@ -100,8 +100,12 @@ order by rules.segment_type, rules.min_value, selection.country_code
 
 def no_snapshot(as_of: dt.date | None) -> ApiError:
     if as_of:
-        return ApiError(404, "no_snapshot", f"no voucher snapshot was published for {as_of.isoformat()}",
-                        {"as_of": as_of.isoformat()})
+        return ApiError(
+            404,
+            "no_snapshot",
+            f"no voucher snapshot was published for {as_of.isoformat()}",
+            {"as_of": as_of.isoformat()},
+        )
     return ApiError(404, "no_snapshot", "no voucher snapshot has been published yet: run voucher_selection")
 
 
@@ -171,7 +175,10 @@ def answer(question: dict) -> dict:
 @bp.before_request
 def require_json_object():
     """Reject a JSON endpoint's body before validation: 415 when not JSON, 400 when not a JSON object."""
-    if request.method != "POST" or request.endpoint not in ("vouchers.voucher", "vouchers.voucher_segment_selector"):
+    if request.method != "POST" or request.endpoint not in (
+        "vouchers.voucher",
+        "vouchers.voucher_segment_selector",
+    ):
         return
     if not request.is_json:
         raise ApiError(415, "unsupported_media_type", "the body must be JSON sent as Content-Type: application/json")
@@ -231,9 +238,7 @@ def criteria(as_of: dt.date | None) -> dict:
                     "voucher_uses": row["voucher_uses"],
                     "segment_uses": row["segment_uses"],
                     "runner_up_voucher_amount": (
-                        float(row["runner_up_voucher_amount"])
-                        if row["runner_up_voucher_amount"] is not None
-                        else None
+                        float(row["runner_up_voucher_amount"]) if row["runner_up_voucher_amount"] is not None else None
                     ),
                 }
             )
@@ -280,8 +285,10 @@ def search_voucher():
             result = answer(VoucherQuestion().load(_form_question(values)))
         except ValidationError as invalid:
             status = 422
-            error = {"message": "invalid value for " + ", ".join(sorted(invalid.messages)),
-                     "details": invalid.messages}
+            error = {
+                "message": "invalid value for " + ", ".join(sorted(invalid.messages)),
+                "details": invalid.messages,
+            }
         except ApiError as refused:
             status = refused.status_code
             error = {"message": refused.message, "details": refused.detail}

@@ -26,14 +26,16 @@ from warehouse.config import SQL_DIR
 from warehouse.operators import FailingRowsCheckOperator
 
 WAREHOUSE_CONN_ID = "warehouse"
-BATCH = "ti.xcom_pull(task_ids='load_voucher_file')"
+# Models and checks read the batch and the snapshot date that load_voucher_file chose, as bound parameters.
 MODEL_PARAMETERS = {
-    "batch_id": "{{ %s['batch_id'] }}" % BATCH,
-    "as_of": "{{ %s['as_of'] }}" % BATCH,
+    "batch_id": "{{ ti.xcom_pull(task_ids='load_voucher_file')['batch_id'] }}",
+    "as_of": "{{ ti.xcom_pull(task_ids='load_voucher_file')['as_of'] }}",
 }
+
+
 def include(*paths: str) -> str:
     """Return one SQL template made of several files, so they run as one transaction."""
-    return "\n".join("{%% include '%s' %%}" % path for path in paths)
+    return "\n".join(f"{{% include '{path}' %}}" for path in paths)
 
 
 CHECKS = sorted(path.stem for path in (SQL_DIR / "checks").glob("voucher_*.sql"))

@@ -115,9 +115,7 @@ def copy_batch(
                 for chunk in chunks:
                     copy.write(chunk)
             row_count = cursor.rowcount
-        connection.execute(
-            "update audit.load_batches set row_count = %s where batch_id = %s", (row_count, batch_id)
-        )
+        connection.execute("update audit.load_batches set row_count = %s where batch_id = %s", (row_count, batch_id))
     log.info("loaded %d rows of %s into %s as batch %d", row_count, source_name, table, batch_id)
     return Batch(batch_id=batch_id, row_count=row_count, reused=False)
 

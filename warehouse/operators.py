@@ -24,9 +24,10 @@ class FailingRowsCheckOperator(SQLExecuteQueryOperator):
             columns = [column.name for column in cursor.description]
             return columns, cursor.fetchall()
 
-        # The check's own SQL runs as a subquery, so only its first rows travel back.
+        # The check's own SQL (a project file, never request input) runs as a subquery, so only its first rows
+        # travel back; its values are bound parameters.
         columns, rows = hook.run(
-            f"select count(*) over () as failing_rows, failing.* from ({check}\n) as failing limit {SAMPLE_ROWS}",
+            f"select count(*) over () as failing_rows, failing.* from ({check}\n) as failing limit {SAMPLE_ROWS}",  # noqa: S608
             parameters=self.parameters,
             handler=fetch,
         )

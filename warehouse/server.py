@@ -96,11 +96,16 @@ def initialise() -> None:
         _run(
             [
                 str(bin_dir() / "initdb"),
-                "--pgdata", str(DATA_DIR),
-                "--username", config.ADMIN_ROLE,
-                "--pwfile", str(password_file),
-                "--auth", "scram-sha-256",
-                "--encoding", "UTF8",
+                "--pgdata",
+                str(DATA_DIR),
+                "--username",
+                config.ADMIN_ROLE,
+                "--pwfile",
+                str(password_file),
+                "--auth",
+                "scram-sha-256",
+                "--encoding",
+                "UTF8",
                 "--no-locale",
             ],
             account,
@@ -154,11 +159,15 @@ def _launch() -> None:
         [
             str(bin_dir() / "pg_ctl"),
             "start",
-            "--pgdata", str(DATA_DIR),
-            "--log", str(LOG_FILE),
-            "--options", f"-p {config.embedded_port()}",
+            "--pgdata",
+            str(DATA_DIR),
+            "--log",
+            str(LOG_FILE),
+            "--options",
+            f"-p {config.embedded_port()}",
             "--wait",
-            "--timeout", "60",
+            "--timeout",
+            "60",
         ],
         account,
         stdout=subprocess.DEVNULL,
@@ -215,7 +224,7 @@ def main(argv: list[str] | None = None) -> int:
         stop()
     elif args.command == "status":
         running = is_running()
-        print(f"embedded PostgreSQL: {'up on 127.0.0.1:%d' % config.embedded_port() if running else 'down'}")
+        print(f"embedded PostgreSQL: {f'up on 127.0.0.1:{config.embedded_port()}' if running else 'down'}")
         return 0 if running else 3
     elif args.command == "url":
         print(config.embedded_url(args.database))

@@ -16,7 +16,14 @@ log = logging.getLogger(__name__)
 
 SOURCE_KIND = "voucher_events"
 RAW_TABLE = "raw.voucher_events"
-SOURCE_COLUMNS = ["timestamp", "country_code", "last_order_ts", "first_order_ts", "total_orders", "voucher_amount"]
+SOURCE_COLUMNS = [
+    "timestamp",
+    "country_code",
+    "last_order_ts",
+    "first_order_ts",
+    "total_orders",
+    "voucher_amount",
+]
 SAMPLE_PATH = config.STATE_DIR / "samples" / "vouchers.parquet"
 SAMPLE_ROWS = 200_000
 BATCH_ROWS = 250_000

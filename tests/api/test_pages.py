@@ -20,8 +20,13 @@ def test_selection_criteria_json(client):
     assert len(segments) == 8
     answers = segments[("frequent_segment", "5-13")]["answers"]
     assert answers == [
-        {"country_code": "Peru", "voucher_amount": 2640.0, "voucher_uses": 3, "segment_uses": 5,
-         "runner_up_voucher_amount": 4400.0}
+        {
+            "country_code": "Peru",
+            "voucher_amount": 2640.0,
+            "voucher_uses": 3,
+            "segment_uses": 5,
+            "runner_up_voucher_amount": 4400.0,
+        }
     ]
     assert segments[("recency_segment", "180+")]["max_value"] is None
 
@@ -41,8 +46,13 @@ def test_search_voucher_form_renders(client):
 def test_search_voucher_answers(client):
     response = client.post(
         "/search_voucher",
-        data={"country_code": "Peru", "first_order_ts": "2017-05-03 00:00:00",
-              "last_order_ts": "2018-06-07 00:00:00", "total_orders": "5", "segment_name": "frequent_segment"},
+        data={
+            "country_code": "Peru",
+            "first_order_ts": "2017-05-03 00:00:00",
+            "last_order_ts": "2018-06-07 00:00:00",
+            "total_orders": "5",
+            "segment_name": "frequent_segment",
+        },
     )
     page = response.get_data(as_text=True)
     assert response.status_code == 200
@@ -62,7 +72,9 @@ def test_check_status(client):
 
 def test_ready_checks_the_database(client):
     assert client.get("/ready").json == {
-        "status": "ready", "database": "ok", "latest_voucher_snapshot": "2018-09-15"
+        "status": "ready",
+        "database": "ok",
+        "latest_voucher_snapshot": "2018-09-15",
     }
 
 
@@ -78,8 +90,14 @@ def test_ready_is_503_without_a_database(published):
 def test_openapi_document_describes_every_endpoint(client):
     spec = client.get("/openapi.json").json
     assert spec["openapi"].startswith("3.")
-    for path in ["/voucher", "/voucher_segment_selector", "/selection_criteria", "/search_voucher",
-                 "/check_status", "/ready"]:
+    for path in [
+        "/voucher",
+        "/voucher_segment_selector",
+        "/selection_criteria",
+        "/search_voucher",
+        "/check_status",
+        "/ready",
+    ]:
         assert path in spec["paths"], path
     voucher = spec["paths"]["/voucher"]["post"]
     assert voucher["summary"] == "Choose the voucher amount for a customer."

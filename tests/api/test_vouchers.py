@@ -80,8 +80,18 @@ def test_frequent_boundaries(client, orders, segment_name):
 
 @pytest.mark.parametrize(
     "days, segment_name",
-    [(29, None), (30, "30-60"), (60, "30-60"), (61, "61-90"), (90, "61-90"), (91, "91-120"),
-     (120, "91-120"), (121, "121-180"), (180, "121-180"), (181, "180+")],
+    [
+        (29, None),
+        (30, "30-60"),
+        (60, "30-60"),
+        (61, "61-90"),
+        (90, "61-90"),
+        (91, "91-120"),
+        (120, "91-120"),
+        (121, "121-180"),
+        (180, "121-180"),
+        (181, "180+"),
+    ],
 )
 def test_recency_boundaries(client, days, segment_name):
     import datetime as dt
@@ -168,7 +178,12 @@ def test_unknown_country_is_422_and_lists_the_known_ones(client):
     assert "Peru" in response.json["details"]["fields"]["country_code"][0]
 
 
-INJECTIONS = ["Peru'; drop table model_production.voucher_selection; --", "' or '1'='1", "Peru\\'", "%(as_of)s"]
+INJECTIONS = [
+    "Peru'; drop table model_production.voucher_selection; --",
+    "' or '1'='1",
+    "Peru\\'",
+    "%(as_of)s",
+]
 
 
 @pytest.mark.parametrize("injection", INJECTIONS)

@@ -34,8 +34,16 @@ BROKEN_ROWS = {
 # Every segment boundary: the amount encodes the case, so the segment it lands in can be read back.
 ORDER_BOUNDARIES = {0: None, 1: "1-4", 4: "1-4", 5: "5-13", 13: "5-13", 14: "14-37", 37: "14-37", 38: None}
 DAY_BOUNDARIES = {
-    29: None, 30: "30-60", 60: "30-60", 61: "61-90", 90: "61-90", 91: "91-120",
-    120: "91-120", 121: "121-180", 180: "121-180", 181: "180+",
+    29: None,
+    30: "30-60",
+    60: "30-60",
+    61: "61-90",
+    90: "61-90",
+    91: "91-120",
+    120: "91-120",
+    121: "121-180",
+    180: "121-180",
+    181: "180+",
 }
 
 
@@ -45,15 +53,33 @@ def crafted_rows() -> list[dict]:
     rows.append(rows[0])  # an exact duplicate of the first row
     rows.append(event(timestamp="2018-09-16 00:00:00"))  # after the as_of day: not in the snapshot
     for orders in ORDER_BOUNDARIES:
-        rows.append(event(country_code="Frequentia", total_orders=f"{orders}.0", days_since_last_order=5,
-                          voucher_amount=str(1000 + orders)))
+        rows.append(
+            event(
+                country_code="Frequentia",
+                total_orders=f"{orders}.0",
+                days_since_last_order=5,
+                voucher_amount=str(1000 + orders),
+            )
+        )
     for days in DAY_BOUNDARIES:
-        rows.append(event(country_code="Recencia", total_orders="50.0", days_since_last_order=days,
-                          voucher_amount=str(2000 + days)))
+        rows.append(
+            event(
+                country_code="Recencia",
+                total_orders="50.0",
+                days_since_last_order=days,
+                voucher_amount=str(2000 + days),
+            )
+        )
     # Ties: 300 and 500 are used twice each; the smaller amount wins and the other is runner-up.
     for amount in ("500.0", "300.0", "500.0", "300.0", "700.0"):
-        rows.append(event(country_code="Tieland", total_orders="2.0", voucher_amount=amount,
-                          timestamp=f"2018-08-0{len(rows) % 9 + 1} 10:00:00"))
+        rows.append(
+            event(
+                country_code="Tieland",
+                total_orders="2.0",
+                voucher_amount=amount,
+                timestamp=f"2018-08-0{len(rows) % 9 + 1} 10:00:00",
+            )
+        )
     return rows
 
 
@@ -210,7 +236,10 @@ def test_extract_downloads_an_http_source(run_dag, db, tmp_path):
         run_dag("voucher_selection", conf={"as_of": AS_OF, "source": url})
     finally:
         server.shutdown()
-    assert db.execute("select source_name, raw_rows from model_production.voucher_snapshots").fetchone() == (url, 2)
+    assert db.execute("select source_name, raw_rows from model_production.voucher_snapshots").fetchone() == (
+        url,
+        2,
+    )
 
 
 def test_real_file_answers_peru_frequent_13_orders(run_dag, db):

@@ -41,9 +41,9 @@ def voucher_table(rows: int, seed: int = 20180915) -> pa.Table:
     inconsistent = rng.random(unique_rows) < 0.005
     last_order[inconsistent] = first_order[inconsistent] - np.timedelta64(3, "D")
 
-    event_at = np.datetime64("2018-05-01T00:00:00", "us") + rng.integers(
-        0, 150 * 86_400_000_000, unique_rows
-    ).astype("timedelta64[us]")
+    event_at = np.datetime64("2018-05-01T00:00:00", "us") + rng.integers(0, 150 * 86_400_000_000, unique_rows).astype(
+        "timedelta64[us]"
+    )
     stale = rng.random(unique_rows) < 0.002
     event_at[stale] = event_at[stale] - np.timedelta64(3 * 365, "D")
 
