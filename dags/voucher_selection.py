@@ -23,19 +23,13 @@ from airflow.sdk import Param, dag, task
 from airflow.timetables.trigger import CronTriggerTimetable
 
 from warehouse.config import SQL_DIR
-from warehouse.operators import FailingRowsCheckOperator
+from warehouse.operators import WAREHOUSE_CONN_ID, FailingRowsCheckOperator, include
 
-WAREHOUSE_CONN_ID = "warehouse"
 # Models and checks read the batch and the snapshot date that load_voucher_file chose, as bound parameters.
 MODEL_PARAMETERS = {
     "batch_id": "{{ ti.xcom_pull(task_ids='load_voucher_file')['batch_id'] }}",
     "as_of": "{{ ti.xcom_pull(task_ids='load_voucher_file')['as_of'] }}",
 }
-
-
-def include(*paths: str) -> str:
-    """Return one SQL template made of several files, so they run as one transaction."""
-    return "\n".join(f"{{% include '{path}' %}}" for path in paths)
 
 
 CHECKS = sorted(path.stem for path in (SQL_DIR / "checks").glob("voucher_*.sql"))

@@ -84,17 +84,19 @@ def copy_batch(
     table: str,
     columns: list[str],
     chunks: Iterable[bytes],
+    copy_format: str = "csv",
     dag_id: str | None = None,
     run_id: str | None = None,
 ) -> Batch:
-    """COPY CSV `chunks` into raw `table` as one new batch, in one transaction.
+    """COPY `chunks` (CSV, or COPY's text format) into raw `table` as one new batch, in one transaction.
 
     If the transaction fails part way, neither the batch nor any of its rows exist, so a retry starts clean.
     """
     schema_name, table_name = table.split(".")
-    copy_statement = sql.SQL("copy {} ({}) from stdin (format csv)").format(
+    copy_statement = sql.SQL("copy {} ({}) from stdin (format {})").format(
         sql.Identifier(schema_name, table_name),
         sql.SQL(", ").join(sql.Identifier(column) for column in columns),
+        sql.SQL({"csv": "csv", "text": "text"}[copy_format]),
     )
     with connection.transaction():
         batch_id = connection.execute(

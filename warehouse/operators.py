@@ -6,6 +6,12 @@ from airflow.providers.common.sql.operators.sql import SQLExecuteQueryOperator
 from airflow.sdk.exceptions import AirflowException
 
 SAMPLE_ROWS = 20
+WAREHOUSE_CONN_ID = "warehouse"
+
+
+def include(*paths: str) -> str:
+    """Return one SQL template made of several project SQL files, so they run in one transaction."""
+    return "\n".join(f"{{% include '{path}' %}}" for path in paths)
 
 
 class FailingRowsCheckOperator(SQLExecuteQueryOperator):

@@ -2,7 +2,7 @@
 
 import pytest
 
-DAG_IDS = ["voucher_selection"]
+DAG_IDS = ["voucher_selection", "telecom_kpis"]
 
 
 def test_dags_import_without_errors(dag_bag):

@@ -1,0 +1,12 @@
+-- IP-flow records exactly as they arrived: one text line per source row (header excluded), plus lineage.
+-- Keeping the whole line means a ragged row (a field missing or extra) still lands, to be rejected with
+-- its reason in staging instead of aborting the file's COPY.
+create table if not exists raw.ipflow_records (
+    batch_id bigint not null default current_setting('warehouse.batch_id')::bigint,
+    source_row_number bigint not null,
+    line text not null,
+    source_name text not null default current_setting('warehouse.source_name'),
+    loaded_at timestamptz not null default now()
+);
+
+create index if not exists ipflow_records_batch_idx on raw.ipflow_records using brin (batch_id);
