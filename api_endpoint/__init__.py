@@ -4,7 +4,7 @@ import os
 
 from apiflask import APIFlask
 
-from api_endpoint import db, errors, health, vouchers
+from api_endpoint import db, errors, health, kpis, vouchers
 from api_endpoint.errors import ERROR_SCHEMA
 
 
@@ -23,7 +23,7 @@ def create_app(test_config: dict | None = None) -> APIFlask:
         INFO={
             "description": (
                 "Answers questions from the warehouse's production tables: which voucher amount to offer a "
-                "customer, and the segments behind that answer."
+                "customer and the segments behind that answer, and the network's top services and cells."
             )
         },
         SYNC_LOCAL_SPEC=False,
@@ -42,4 +42,5 @@ def create_app(test_config: dict | None = None) -> APIFlask:
     errors.init_app(app)
     app.register_blueprint(health.bp)
     app.register_blueprint(vouchers.bp)
+    app.register_blueprint(kpis.bp)
     return app

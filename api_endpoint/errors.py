@@ -48,9 +48,16 @@ def init_app(app: APIFlask) -> None:
         message = error.message
         details = error.detail or {}
         if error.status_code == 422 and "code" not in error.extra_data:
-            # A schema validation error: name every field and say what is wrong with it.
+            # A schema validation error: name every field and say what is wrong with it. A malformed query
+            # string parameter is a bad request (400); an invalid value in a JSON body is a 422.
             details = {"fields": {f: m for loc in details.values() for f, m in loc.items()}}
             message = _field_message(error.detail)
+            if "query" in error.detail:
+                return (
+                    {"code": "bad_parameter", "message": message.replace("value", "parameter"), "details": details},
+                    400,
+                    error.headers,
+                )
         return {"code": code, "message": message, "details": details}, error.status_code, error.headers
 
     @app.errorhandler(ProgrammingError)

@@ -94,3 +94,56 @@ class SegmentCriteria(Schema):
 class SelectionCriteria(Schema):
     as_of = fields.Date()
     segments = fields.List(fields.Nested(SegmentCriteria))
+
+
+class UtcTimestamp(fields.Field):
+    """A query timestamp: `YYYY-MM-DD_HH:MM:SS` (as the KPI feed's users write it) or ISO 8601; UTC unless offset."""
+
+    def _deserialize(self, value, attr, data, **kwargs) -> dt.datetime:
+        text = str(value).strip()
+        if len(text) == 19 and text[10] == "_":
+            text = f"{text[:10]}T{text[11:]}"
+        try:
+            parsed = dt.datetime.fromisoformat(text)
+        except ValueError as error:
+            raise ValidationError("not a timestamp: use YYYY-MM-DD_HH:MM:SS or ISO 8601") from error
+        if parsed.tzinfo is None:
+            parsed = parsed.replace(tzinfo=dt.UTC)
+        return parsed.astimezone(dt.UTC)
+
+    def _jsonschema_type_mapping(self):
+        return {"type": "string", "example": "2017-03-01_08:00:00"}
+
+
+class KpiQuery(Schema):
+    class Meta:
+        unknown = RAISE
+
+    from_ = UtcTimestamp(
+        data_key="from", metadata={"description": "Intervals starting at or after this time (UTC unless offset)."}
+    )
+    to = UtcTimestamp(metadata={"description": "Intervals ending at or before this time (UTC unless offset)."})
+    interval = fields.String(validate=validators.OneOf(["5-minute", "1-hour"]))
+    limit = fields.Integer(load_default=1000, validate=validators.Range(min=1, max=10000))
+    offset = fields.Integer(load_default=0, validate=validators.Range(min=0))
+
+    @validates_schema
+    def from_before_to(self, data, **kwargs):
+        if data.get("from_") and data.get("to") and data["from_"] > data["to"]:
+            raise ValidationError("must not be earlier than from", "to")
+
+
+class TopService(Schema):
+    interval_start_timestamp = fields.String(metadata={"example": "2017-03-01 08:00:00"})
+    interval_end_timestamp = fields.String(metadata={"example": "2017-03-01 08:05:00"})
+    service_id = fields.Integer(metadata={"example": 1})
+    total_bytes = fields.Integer(metadata={"example": 16100})
+    interval = fields.String(metadata={"example": "5-minute"})
+
+
+class TopCell(Schema):
+    interval_start_timestamp = fields.String(metadata={"example": "2017-03-01 08:00:00"})
+    interval_end_timestamp = fields.String(metadata={"example": "2017-03-01 08:05:00"})
+    cell_id = fields.Integer(metadata={"example": 1001})
+    number_of_unique_users = fields.Integer(metadata={"example": 4})
+    interval = fields.String(metadata={"example": "5-minute"})

@@ -109,6 +109,9 @@ def test_quickstart_runs_serves_and_stops(tmp_path):
         assert answer["as_of"] == "2018-09-15"
         assert answer["segment_name"] == "121-180"
 
+        kpis = json.load(urllib.request.urlopen(f"http://127.0.0.1:{api_port}/kpi1?interval=1-hour", timeout=10))
+        assert kpis and len(kpis) <= 3 * 24
+
         status = subprocess.run([quickstart, "status"], env=env, capture_output=True, text=True)
         assert "api: up" in status.stdout and "API: ready" in status.stdout
 

@@ -31,9 +31,9 @@ def test_selection_criteria_json(client):
     assert segments[("recency_segment", "180+")]["max_value"] is None
 
 
-def test_selection_criteria_bad_as_of_is_422(client):
+def test_selection_criteria_bad_as_of_is_400(client):
     response = client.get("/selection_criteria?as_of=yesterday", headers={"Accept": "application/json"})
-    assert response.status_code == 422
+    assert response.status_code == 400
     assert "as_of" in response.json["details"]["fields"]
 
 

@@ -1,0 +1,124 @@
+"""GET /kpi1 and /kpi2: filters, pagination, the seed's JSON shape, and every parameter error."""
+
+import pytest
+
+
+def test_kpi1_lists_top_services_per_interval_in_the_seed_shape(client):
+    response = client.get("/kpi1?interval=5-minute")
+    assert response.status_code == 200
+    assert response.json == [
+        {
+            "interval_start_timestamp": "2017-03-01 08:00:00",
+            "interval_end_timestamp": "2017-03-01 08:05:00",
+            "service_id": 1,
+            "total_bytes": 311,
+            "interval": "5-minute",
+        },
+        {
+            "interval_start_timestamp": "2017-03-01 08:00:00",
+            "interval_end_timestamp": "2017-03-01 08:05:00",
+            "service_id": 2,
+            "total_bytes": 200,
+            "interval": "5-minute",
+        },
+        {
+            "interval_start_timestamp": "2017-03-01 08:00:00",
+            "interval_end_timestamp": "2017-03-01 08:05:00",
+            "service_id": 3,
+            "total_bytes": 100,
+            "interval": "5-minute",
+        },
+        {
+            "interval_start_timestamp": "2017-03-01 08:05:00",
+            "interval_end_timestamp": "2017-03-01 08:10:00",
+            "service_id": 2,
+            "total_bytes": 501,
+            "interval": "5-minute",
+        },
+    ]
+
+
+def test_kpi2_counts_unique_users_per_cell(client):
+    hour = client.get("/kpi2?interval=1-hour").json
+    assert [(row["cell_id"], row["number_of_unique_users"]) for row in hour] == [(20, 4), (10, 3), (30, 1)]
+    assert hour[0]["interval_end_timestamp"] == "2017-03-01 09:00:00"
+    assert set(hour[0]) == {
+        "interval_start_timestamp",
+        "interval_end_timestamp",
+        "cell_id",
+        "number_of_unique_users",
+        "interval",
+    }
+
+
+def test_without_parameters_both_granularities_are_listed(client):
+    rows = client.get("/kpi1").json
+    assert {row["interval"] for row in rows} == {"5-minute", "1-hour"}
+    assert len(rows) == 7
+
+
+@pytest.mark.parametrize("path", ["/kpi1", "/kpi1/", "/kpi2", "/kpi2/"])
+def test_a_trailing_slash_works(client, path):
+    assert client.get(path).status_code == 200
+
+
+def test_from_and_to_in_the_seed_format(client):
+    rows = client.get("/kpi1?from=2017-03-01_08:05:00&to=2017-03-01_08:10:00").json
+    assert [(row["interval_start_timestamp"], row["service_id"]) for row in rows] == [("2017-03-01 08:05:00", 2)]
+
+
+def test_from_and_to_in_iso_8601_with_an_offset(client):
+    # 09:05+01:00 is 08:05 UTC; answers are in UTC.
+    rows = client.get(
+        "/kpi2", query_string={"from": "2017-03-01T09:05:00+01:00", "to": "2017-03-01T09:10:00+01:00"}
+    ).json
+    assert [(row["interval_start_timestamp"], row["cell_id"]) for row in rows] == [("2017-03-01 08:05:00", 20)]
+
+
+def test_to_bounds_interval_ends(client):
+    rows = client.get("/kpi1?from=2017-03-01T08:00:00Z&to=2017-03-01T08:30:00Z").json
+    assert {row["interval"] for row in rows} == {"5-minute"}
+
+
+def test_limit_and_offset_paginate(client):
+    everything = client.get("/kpi1").json
+    page = client.get("/kpi1?limit=2&offset=3").json
+    assert page == everything[3:5]
+    assert client.get("/kpi1?offset=100").json == []
+
+
+@pytest.mark.parametrize(
+    "query, parameter",
+    [
+        ("from=yesterday", "from"),
+        ("from=2017-03-01T25:00:00", "from"),
+        ("to=2017-13-01_08:00:00", "to"),
+        ("interval=2-minute", "interval"),
+        ("limit=0", "limit"),
+        ("limit=abc", "limit"),
+        ("limit=100000", "limit"),
+        ("offset=-1", "offset"),
+        ("offset=1.5", "offset"),
+        ("from=2017-03-01_09:00:00&to=2017-03-01_08:00:00", "to"),
+        ("form=2017-03-01_08:00:00", "form"),
+    ],
+)
+@pytest.mark.parametrize("path", ["/kpi1", "/kpi2"])
+def test_a_malformed_parameter_is_a_400_naming_it(client, path, query, parameter):
+    response = client.get(f"{path}?{query}")
+    assert response.status_code == 400
+    assert response.json["code"] == "bad_parameter"
+    assert parameter in response.json["message"]
+    assert list(response.json["details"]["fields"]) == [parameter]
+
+
+def test_injection_in_parameters_is_a_400(client):
+    response = client.get("/kpi1", query_string={"interval": "5-minute' or '1'='1"})
+    assert response.status_code == 400
+
+
+def test_openapi_documents_the_kpi_parameters(client):
+    spec = client.get("/openapi.json").json
+    parameters = {parameter["name"] for parameter in spec["paths"]["/kpi1"]["get"]["parameters"]}
+    assert parameters == {"from", "to", "interval", "limit", "offset"}
+    assert "400" in spec["paths"]["/kpi2"]["get"]["responses"]
