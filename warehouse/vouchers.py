@@ -67,8 +67,15 @@ def _record_batches(path: Path) -> Iterator[pa.RecordBatch]:
         yield from parquet.iter_batches(batch_size=BATCH_ROWS, columns=SOURCE_COLUMNS)
         return
 
+    import csv
+
     import pyarrow.csv as pcsv
 
+    with open(path, newline="", encoding="utf-8", errors="replace") as source:
+        header = next(csv.reader(source), [])
+    missing = set(SOURCE_COLUMNS) - {name.strip() for name in header}
+    if missing:
+        raise ValueError(f"{path} lacks the voucher columns {sorted(missing)}")
     # Every column is read as text, as raw keeps it; blank fields stay blank strings.
     reader = pcsv.open_csv(
         path,
@@ -79,9 +86,6 @@ def _record_batches(path: Path) -> Iterator[pa.RecordBatch]:
             strings_can_be_null=False,
         ),
     )
-    missing = set(SOURCE_COLUMNS) - set(reader.schema.names)
-    if missing:
-        raise ValueError(f"{path} lacks the voucher columns {sorted(missing)}")
     yield from reader
 
 

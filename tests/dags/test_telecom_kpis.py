@@ -146,25 +146,20 @@ def test_a_late_file_corrects_its_interval_and_hour_only(run_dag, db, landing):
     deliver(landing, EIGHT, 1, [flow(EIGHT, 1, 100, 0, 1, 10)])
     deliver(landing, later, 1, [flow(later, 2, 40, 0, 2, 20)])
     run_dag("telecom_kpis")
-    untouched = db.execute(
-        "select * from model_production.top_services_by_traffic where interval_name = '5-minute' "
-        "and interval_start_at = to_timestamp(%s / 1000.0)",
-        (later,),
-    ).fetchall()
+    # xmin is the transaction that wrote a row version: unchanged xmin means the row was not rewritten.
+    untouched_query = (
+        "select xmin::text, * from model_production.top_services_by_traffic where interval_name = '5-minute' "
+        "and interval_start_at = to_timestamp(%s / 1000.0)"
+    )
+    untouched = db.execute(untouched_query, (later,)).fetchall()
+    assert untouched
     deliver(landing, EIGHT, 2, [flow(EIGHT, 3, 500, 0, 3, 10)])  # late, for 08:00
     run = run_dag("telecom_kpis")
     assert kpi1(db, "5-minute", EIGHT) == [(3, 500), (1, 100)]
     assert kpi1(db, "1-hour", EIGHT) == [(3, 500), (1, 100), (2, 40)]
     assert kpi2(db, "5-minute", EIGHT) == [(10, 2)]
-    # The 08:05 interval was not recomputed: its rows are the very same ones.
-    assert (
-        db.execute(
-            "select * from model_production.top_services_by_traffic where interval_name = '5-minute' "
-            "and interval_start_at = to_timestamp(%s / 1000.0)",
-            (later,),
-        ).fetchall()
-        == untouched
-    )
+    # The 08:05 interval was not recomputed: its rows are the very same row versions.
+    assert db.execute(untouched_query, (later,)).fetchall() == untouched
     assert run.state == "success"
 
 

@@ -1,0 +1,66 @@
+"""The sample-data generators are deterministic and reproduce the real sources' quirks."""
+
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from warehouse.generate.telecom import write_landing
+from warehouse.generate.vouchers import voucher_table, write_vouchers
+from warehouse.telecom import HEADER, landed_files
+
+
+def test_voucher_generator_is_deterministic_at_any_size(tmp_path):
+    first = write_vouchers(tmp_path / "a.parquet", rows=2_500_000 // 100)
+    second = write_vouchers(tmp_path / "b.parquet", rows=2_500_000 // 100)
+    assert pq.read_table(first).equals(pq.read_table(second))
+    assert pq.read_table(first).num_rows == 25_000
+    assert not voucher_table(1000, seed=1).equals(voucher_table(1000, seed=2))
+
+
+def test_voucher_generator_reproduces_the_real_quirks():
+    table = voucher_table(50_000)
+    assert table.schema.names == [
+        "timestamp",
+        "country_code",
+        "last_order_ts",
+        "first_order_ts",
+        "total_orders",
+        "voucher_amount",
+    ]
+    orders = table["total_orders"].to_pylist()
+    assert "" in orders and "0.0" in orders and "2.0" in orders
+    assert table["voucher_amount"].null_count > 0
+    assert len(set(table["country_code"].to_pylist())) == 4
+    rows = table.to_pylist()
+    assert len({tuple(row.values()) for row in rows}) < len(rows)  # exact duplicates
+    assert pc.any(pc.less(table["last_order_ts"], table["first_order_ts"].cast("string"))).as_py()
+
+
+def test_voucher_generator_writes_csv_too(tmp_path):
+    path = write_vouchers(tmp_path / "v.csv", rows=100)
+    assert path.read_text().splitlines()[0] == (
+        '"timestamp","country_code","last_order_ts","first_order_ts","total_orders","voucher_amount"'
+    )
+
+
+def test_telecom_generator_writes_a_landing_folder(tmp_path):
+    files = write_landing(
+        tmp_path, intervals=3, files_per_interval=2, rows_per_file=50, late_files=1, crlf_share=0.5, bad_row_share=0.1
+    )
+    delivered = landed_files(tmp_path)
+    assert len(delivered) == 7  # 3 intervals x 2 parts, and one late part
+    assert files[-1] == files[0]  # a re-delivery of the first file
+    contents = [path.read_bytes() for path in delivered]
+    assert any(b"\r\n" in content for content in contents) and any(b"\r\n" not in content for content in contents)
+    assert all(content.decode().splitlines()[0] == HEADER for content in contents)
+    assert all(len(content.decode().splitlines()) == 51 for content in contents)
+    again = write_landing(
+        tmp_path / "again",
+        intervals=3,
+        files_per_interval=2,
+        rows_per_file=50,
+        late_files=1,
+        crlf_share=0.5,
+        bad_row_share=0.1,
+    )
+    assert [path.read_bytes() for path in landed_files(tmp_path / "again")] == contents
+    assert len(again) == len(files)
