@@ -28,7 +28,7 @@ from airflow.sdk import dag, task
 from airflow.timetables.trigger import CronTriggerTimetable
 
 from warehouse.config import SQL_DIR
-from warehouse.operators import WAREHOUSE_CONN_ID, FailingRowsCheckOperator, include
+from warehouse.operators import WAREHOUSE_CONN_ID, FailingRowsCheckOperator, include, report_rejected_rows
 
 PENDING = "{{ ti.xcom_pull(task_ids='find_pending_work')['batch_ids'] | join(',') }}"
 CHECKS = sorted(path.stem for path in (SQL_DIR / "checks").glob("telecom_*.sql"))
@@ -94,17 +94,7 @@ def telecom_kpis():
         split_statements=True,
     )
 
-    report_rejected_rows = SQLExecuteQueryOperator(
-        task_id="report_rejected_rows",
-        conn_id=WAREHOUSE_CONN_ID,
-        sql="""
-            select rule, count(*) as row_count from audit.rejected_rows
-            where batch_id = any(string_to_array(%(batch_ids)s, ',')::bigint[])
-            group by rule order by row_count desc, rule
-        """,
-        parameters={"batch_ids": PENDING},
-        show_return_value_in_logs=True,
-    )
+    report = report_rejected_rows(PENDING)
 
     build_top_services = SQLExecuteQueryOperator(
         task_id="build_top_services",
@@ -144,7 +134,7 @@ def telecom_kpis():
 
     pending = find_pending_work()
     create_relations >> load_landed_files() >> pending >> stage
-    stage >> [report_rejected_rows, build_top_services, build_top_cells]
+    stage >> [report, build_top_services, build_top_cells]
     for check in checks:
         [build_top_services, build_top_cells] >> check >> publish
 

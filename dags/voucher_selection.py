@@ -23,7 +23,7 @@ from airflow.sdk import Param, dag, task
 from airflow.timetables.trigger import CronTriggerTimetable
 
 from warehouse.config import SQL_DIR
-from warehouse.operators import WAREHOUSE_CONN_ID, FailingRowsCheckOperator, include
+from warehouse.operators import WAREHOUSE_CONN_ID, FailingRowsCheckOperator, include, report_rejected_rows
 
 # Models and checks read the batch and the snapshot date that load_voucher_file chose, as bound parameters.
 MODEL_PARAMETERS = {
@@ -87,16 +87,7 @@ def voucher_selection():
         split_statements=True,
     )
 
-    report_rejected_rows = SQLExecuteQueryOperator(
-        task_id="report_rejected_rows",
-        conn_id=WAREHOUSE_CONN_ID,
-        sql="""
-            select rule, count(*) as row_count from audit.rejected_rows
-            where batch_id = %(batch_id)s group by rule order by row_count desc, rule
-        """,
-        parameters=MODEL_PARAMETERS,
-        show_return_value_in_logs=True,
-    )
+    report = report_rejected_rows(MODEL_PARAMETERS["batch_id"])
 
     build_usage = SQLExecuteQueryOperator(
         task_id="build_voucher_segment_usage",
@@ -130,7 +121,7 @@ def voucher_selection():
     )
 
     batch = load_voucher_file()
-    create_relations >> batch >> stage_voucher_events >> [report_rejected_rows, build_usage]
+    create_relations >> batch >> stage_voucher_events >> [report, build_usage]
     build_usage >> checks >> publish
 
 

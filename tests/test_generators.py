@@ -6,6 +6,7 @@ import pyarrow.parquet as pq
 from warehouse.generate.telecom import write_landing
 from warehouse.generate.vouchers import voucher_table, write_vouchers
 from warehouse.telecom import HEADER, landed_files
+from warehouse.vouchers import SOURCE_COLUMNS
 
 
 def test_voucher_generator_is_deterministic_at_any_size(tmp_path):
@@ -18,14 +19,7 @@ def test_voucher_generator_is_deterministic_at_any_size(tmp_path):
 
 def test_voucher_generator_reproduces_the_real_quirks():
     table = voucher_table(50_000)
-    assert table.schema.names == [
-        "timestamp",
-        "country_code",
-        "last_order_ts",
-        "first_order_ts",
-        "total_orders",
-        "voucher_amount",
-    ]
+    assert table.schema.names == SOURCE_COLUMNS
     orders = table["total_orders"].to_pylist()
     assert "" in orders and "0.0" in orders and "2.0" in orders
     assert table["voucher_amount"].null_count > 0

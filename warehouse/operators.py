@@ -9,6 +9,21 @@ SAMPLE_ROWS = 20
 WAREHOUSE_CONN_ID = "warehouse"
 
 
+def report_rejected_rows(batch_ids: str) -> SQLExecuteQueryOperator:
+    """Return the task that logs, per rule, how many rows of the given batches (comma-separated) were rejected."""
+    return SQLExecuteQueryOperator(
+        task_id="report_rejected_rows",
+        conn_id=WAREHOUSE_CONN_ID,
+        sql="""
+            select rule, count(*) as row_count from audit.rejected_rows
+            where batch_id = any(string_to_array(%(batch_ids)s, ',')::bigint[])
+            group by rule order by row_count desc, rule
+        """,
+        parameters={"batch_ids": batch_ids},
+        show_return_value_in_logs=True,
+    )
+
+
 def include(*paths: str) -> str:
     """Return one SQL template made of several project SQL files, so they run in one transaction."""
     return "\n".join(f"{{% include '{path}' %}}" for path in paths)

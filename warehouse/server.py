@@ -153,7 +153,20 @@ def start() -> None:
     _create_databases()
 
 
+def _port_taken(port: int) -> bool:
+    import socket
+
+    with socket.socket() as probe:
+        return probe.connect_ex(("127.0.0.1", port)) == 0
+
+
 def _launch() -> None:
+    port = config.embedded_port()
+    if _port_taken(port):
+        raise RuntimeError(
+            f"port {port} is taken by another process (another checkout's embedded server?): "
+            "stop it, or choose another port with WAREHOUSE_PORT"
+        )
     account = _service_account()
     _run(
         [
@@ -218,7 +231,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--database", default=config.WAREHOUSE_DATABASE)
     args = parser.parse_args(argv)
     if args.command == "start":
-        start()
+        try:
+            start()
+        except RuntimeError as error:
+            print(f"error: {error}", file=sys.stderr)
+            return 1
         print(f"embedded PostgreSQL is up on 127.0.0.1:{config.embedded_port()} (data in {DATA_DIR})")
     elif args.command == "stop":
         stop()

@@ -1,4 +1,4 @@
--- Within an interval, ranks run 1, 2, 3 and values never increase down the ranking.
+-- Within each recomputed interval, ranks run 1, 2, 3 and values never increase down the ranking.
 with ranked as (
     select
         'top_services_by_traffic' as kpi,
@@ -19,13 +19,21 @@ with ranked as (
     from model_staging.top_cells_by_unique_users
 ),
 
+recomputed as (
+    select ranked.*
+    from ranked
+    inner join model_staging.telecom_dirty_windows as dirty
+        on ranked.interval_name = dirty.interval_name
+        and ranked.interval_start_at = dirty.interval_start_at
+),
+
 compared as (
     select
-        ranked.*,
+        recomputed.*,
         lag(kpi_value) over by_rank as previous_value,
         lag(ranked_id) over by_rank as previous_id,
         row_number() over by_rank as expected_rank
-    from ranked
+    from recomputed
     window by_rank as (partition by kpi, interval_name, interval_start_at order by kpi_rank)
 )
 

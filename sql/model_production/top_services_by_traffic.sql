@@ -12,26 +12,14 @@ create table if not exists model_production.top_services_by_traffic (
 create index if not exists top_services_by_traffic_start_idx
     on model_production.top_services_by_traffic (interval_start_at);
 
-with dirty_intervals as (
-    select '5-minute' as interval_name, interval_start_at from model_staging.telecom_dirty_intervals
-    union
-    select '1-hour', date_trunc('hour', interval_start_at) from model_staging.telecom_dirty_intervals
-)
-
 delete from model_production.top_services_by_traffic as kpi
-using dirty_intervals
-where kpi.interval_name = dirty_intervals.interval_name
-    and kpi.interval_start_at = dirty_intervals.interval_start_at;
+using model_staging.telecom_dirty_windows as dirty
+where kpi.interval_name = dirty.interval_name
+    and kpi.interval_start_at = dirty.interval_start_at;
 
 insert into model_production.top_services_by_traffic
-with dirty_intervals as (
-    select '5-minute' as interval_name, interval_start_at from model_staging.telecom_dirty_intervals
-    union
-    select '1-hour', date_trunc('hour', interval_start_at) from model_staging.telecom_dirty_intervals
-)
-
 select kpi.*
 from model_staging.top_services_by_traffic as kpi
-inner join dirty_intervals
-    on kpi.interval_name = dirty_intervals.interval_name
-    and kpi.interval_start_at = dirty_intervals.interval_start_at;
+inner join model_staging.telecom_dirty_windows as dirty
+    on kpi.interval_name = dirty.interval_name
+    and kpi.interval_start_at = dirty.interval_start_at;

@@ -3,3 +3,9 @@
 create table if not exists model_staging.telecom_dirty_intervals (
     interval_start_at timestamptz primary key
 );
+
+-- The KPI windows to recompute and republish: each dirty 5-minute interval and the UTC hour it falls in.
+create or replace view model_staging.telecom_dirty_windows as
+select '5-minute' as interval_name, interval_start_at from model_staging.telecom_dirty_intervals
+union
+select '1-hour' as interval_name, date_trunc('hour', interval_start_at) from model_staging.telecom_dirty_intervals;

@@ -10,25 +10,16 @@ create table if not exists model_staging.top_cells_by_unique_users (
     primary key (interval_name, interval_start_at, cell_rank)
 );
 
-with dirty as (
-    select interval_start_at from model_staging.telecom_dirty_intervals
-),
-
-dirty_intervals as (
-    select '5-minute' as interval_name, interval_start_at from dirty
-    union
-    select '1-hour', date_trunc('hour', interval_start_at) from dirty
-)
-
 delete from model_staging.top_cells_by_unique_users as kpi
-using dirty_intervals
-where kpi.interval_name = dirty_intervals.interval_name
-    and kpi.interval_start_at = dirty_intervals.interval_start_at;
+using model_staging.telecom_dirty_windows as dirty
+where kpi.interval_name = dirty.interval_name
+    and kpi.interval_start_at = dirty.interval_start_at;
 
 insert into model_staging.top_cells_by_unique_users
 with dirty_hours as (
-    select distinct date_trunc('hour', interval_start_at) as hour_start_at
-    from model_staging.telecom_dirty_intervals
+    select interval_start_at as hour_start_at
+    from model_staging.telecom_dirty_windows
+    where interval_name = '1-hour'
 ),
 
 flows as (
