@@ -37,10 +37,27 @@ def bootstrap(url: str, reader_password: str) -> None:
             connection.execute(sql.SQL(statement).format(database=sql.Identifier(database), reader=reader))
 
 
+def ensure_airflow_database(url: str) -> None:
+    """Create Airflow's metadata database beside the warehouse's, unless it exists."""
+    with psycopg.connect(url, autocommit=True) as connection:
+        if connection.execute("select 1 from pg_database where datname = %s", (config.AIRFLOW_DATABASE,)).fetchone():
+            return
+        try:
+            connection.execute(sql.SQL("create database {}").format(sql.Identifier(config.AIRFLOW_DATABASE)))
+        except psycopg.errors.InsufficientPrivilege as error:
+            raise SystemExit(
+                f"cannot create the database {config.AIRFLOW_DATABASE!r} for Airflow's metadata: create it, "
+                "or point AIRFLOW__DATABASE__SQL_ALCHEMY_CONN at one"
+            ) from error
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m warehouse.bootstrap", description=__doc__)
-    parser.parse_args(argv)
+    parser.add_argument("--airflow-database", action="store_true", help="also create Airflow's database")
+    args = parser.parse_args(argv)
     bootstrap(config.warehouse_url(), config.reader_password())
+    if args.airflow_database:
+        ensure_airflow_database(config.warehouse_url())
     print("warehouse schemas and the read-only role are ready")
     return 0
 

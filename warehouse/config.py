@@ -64,13 +64,21 @@ def with_role(url: str, role: str, password: str) -> str:
 
 
 def reader_password() -> str:
+    """Return the API role's password: configured, the embedded server's, or generated once and kept."""
     configured = os.environ.get("WAREHOUSE_READER_PASSWORD")
     if configured:
         return configured
     credentials = load_credentials()
-    if credentials is None:
-        raise RuntimeError("set WAREHOUSE_READER_PASSWORD, or start the embedded server once to generate one")
-    return credentials.reader_password
+    if credentials is not None:
+        return credentials.reader_password
+    generated = STATE_DIR / "reader-password"
+    if not generated.exists():
+        import secrets
+
+        STATE_DIR.mkdir(parents=True, exist_ok=True)
+        generated.write_text(secrets.token_urlsafe(24))
+        generated.chmod(0o600)
+    return generated.read_text().strip()
 
 
 def api_database_url() -> str:
