@@ -1,0 +1,1 @@
+"""API tests: the real app through its test client, reading with the read-only role."""

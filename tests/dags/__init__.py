@@ -1,0 +1,1 @@
+"""DAG tests: real dag.test() runs on a real PostgreSQL."""

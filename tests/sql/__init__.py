@@ -1,0 +1,1 @@
+"""SQL tests: loading and data checks run directly against PostgreSQL."""

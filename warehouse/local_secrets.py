@@ -12,10 +12,13 @@ SECRETS_FILE = config.STATE_DIR / "airflow-secrets.json"
 def airflow_secrets() -> dict:
     if SECRETS_FILE.exists():
         return json.loads(SECRETS_FILE.read_text())
+    from cryptography.fernet import Fernet
+
     values = {
         "AIRFLOW__API_AUTH__JWT_SECRET": secrets.token_urlsafe(32),
         "AIRFLOW__API__SECRET_KEY": secrets.token_urlsafe(32),
-        "AIRFLOW__CORE__FERNET_KEY": "",
+        # Encrypts connection passwords stored in Airflow's metadata database.
+        "AIRFLOW__CORE__FERNET_KEY": Fernet.generate_key().decode(),
     }
     config.STATE_DIR.mkdir(parents=True, exist_ok=True)
     SECRETS_FILE.write_text(json.dumps(values))
