@@ -54,39 +54,34 @@ trimmed as (
         nullif(trim(last_order_ts), '') as last_order_ts,
         nullif(trim(total_orders), '') as total_orders,
         nullif(trim(voucher_amount), '') as voucher_amount,
-        jsonb_build_object(
-            'timestamp', "timestamp",
-            'country_code', country_code,
-            'last_order_ts', last_order_ts,
-            'first_order_ts', first_order_ts,
-            'total_orders', total_orders,
-            'voucher_amount', voucher_amount
-        ) as record
+        array["timestamp", country_code, last_order_ts, first_order_ts, total_orders, voucher_amount] as source_values
     from numbered
 ),
 
-parsed as (
-    -- A timestamp must start with a calendar date, which keeps out 'now', 'epoch' and 'infinity'.
+parsed as materialized (
+    -- Materialized so that each value is parsed once, however often the rules below refer to it.
+    -- A timestamp must start with a digit, which keeps out 'now', 'epoch' and 'infinity'; a number must
+    -- not contain an n, which keeps out 'NaN' and 'Infinity'. Both tests are far cheaper than a regex.
     select
         trimmed.*,
         case
-            when event_ts ~ '^\d{4}-\d{2}-\d{2}' and pg_input_is_valid(event_ts, 'timestamptz')
+            when ascii(event_ts) between 48 and 57 and pg_input_is_valid(event_ts, 'timestamptz')
                 then event_ts::timestamptz
         end as event_at,
         case
-            when first_order_ts ~ '^\d{4}-\d{2}-\d{2}' and pg_input_is_valid(first_order_ts, 'timestamptz')
+            when ascii(first_order_ts) between 48 and 57 and pg_input_is_valid(first_order_ts, 'timestamptz')
                 then first_order_ts::timestamptz
         end as first_order_at,
         case
-            when last_order_ts ~ '^\d{4}-\d{2}-\d{2}' and pg_input_is_valid(last_order_ts, 'timestamptz')
+            when ascii(last_order_ts) between 48 and 57 and pg_input_is_valid(last_order_ts, 'timestamptz')
                 then last_order_ts::timestamptz
         end as last_order_at,
         case
-            when total_orders ~ '^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d{1,3})?$'
+            when pg_input_is_valid(total_orders, 'numeric') and strpos(lower(total_orders), 'n') = 0
                 then total_orders::numeric
         end as total_orders_number,
         case
-            when voucher_amount ~ '^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d{1,3})?$'
+            when pg_input_is_valid(voucher_amount, 'numeric') and strpos(lower(voucher_amount), 'n') = 0
                 then voucher_amount::numeric
         end as voucher_amount_number
     from trimmed
@@ -127,11 +122,32 @@ final as (
             when last_order_at < first_order_at then 'last_order_before_first_order'
             when total_orders_number = 0 then 'zero_orders_with_order_dates'
         end as reject_reason,
-        record
+        source_values
     from parsed
 )
 
-select * from final;
+select
+    batch_id,
+    source_row_number,
+    event_at,
+    country_code,
+    first_order_at,
+    last_order_at,
+    total_orders,
+    voucher_amount,
+    reject_reason,
+    -- Only a rejected row is kept as it arrived, so only it pays for building the record.
+    case
+        when reject_reason is not null then jsonb_build_object(
+            'timestamp', source_values[1],
+            'country_code', source_values[2],
+            'last_order_ts', source_values[3],
+            'first_order_ts', source_values[4],
+            'total_orders', source_values[5],
+            'voucher_amount', source_values[6]
+        )
+    end
+from final;
 
 delete from model_staging.stg_voucher__events where batch_id = %(batch_id)s;
 
