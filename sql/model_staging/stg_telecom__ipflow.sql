@@ -65,7 +65,8 @@ split as (
     from source
 ),
 
-named as (
+named as materialized (
+    -- Materialized so that each line is split once, not once per reference to one of its fields.
     select
         batch_id,
         source_row_number,
@@ -82,8 +83,10 @@ named as (
     from split
 ),
 
-checked as (
-    -- An integer is up to 18 digits, so it always fits a bigint.
+checked as materialized (
+    -- Materialized so that the rules run once per row, however often the columns below refer to the result.
+    -- An integer is digits with an optional minus that fits a bigint (no 0x, 1_000 or 1.0), tested without a
+    -- regex, which would cost more than the rest of the model.
     select
         named.*,
         case
@@ -96,13 +99,20 @@ checked as (
             when bytes_downlink is null then 'bytes_downlink_missing'
             when service_id is null then 'service_id_missing'
             when cell_id is null then 'cell_id_missing'
-            when interval_start_timestamp !~ '^-?\d{1,18}$' then 'interval_start_timestamp_not_integer'
-            when interval_end_timestamp !~ '^-?\d{1,18}$' then 'interval_end_timestamp_not_integer'
-            when msisdn !~ '^-?\d{1,18}$' then 'msisdn_not_integer'
-            when bytes_uplink !~ '^-?\d{1,18}$' then 'bytes_uplink_not_integer'
-            when bytes_downlink !~ '^-?\d{1,18}$' then 'bytes_downlink_not_integer'
-            when service_id !~ '^-?\d{1,18}$' then 'service_id_not_integer'
-            when cell_id !~ '^-?\d{1,18}$' then 'cell_id_not_integer'
+            when not (translate(interval_start_timestamp, '0123456789-', '') = '' and pg_input_is_valid(interval_start_timestamp, 'bigint'))
+                then 'interval_start_timestamp_not_integer'
+            when not (translate(interval_end_timestamp, '0123456789-', '') = '' and pg_input_is_valid(interval_end_timestamp, 'bigint'))
+                then 'interval_end_timestamp_not_integer'
+            when not (translate(msisdn, '0123456789-', '') = '' and pg_input_is_valid(msisdn, 'bigint'))
+                then 'msisdn_not_integer'
+            when not (translate(bytes_uplink, '0123456789-', '') = '' and pg_input_is_valid(bytes_uplink, 'bigint'))
+                then 'bytes_uplink_not_integer'
+            when not (translate(bytes_downlink, '0123456789-', '') = '' and pg_input_is_valid(bytes_downlink, 'bigint'))
+                then 'bytes_downlink_not_integer'
+            when not (translate(service_id, '0123456789-', '') = '' and pg_input_is_valid(service_id, 'bigint'))
+                then 'service_id_not_integer'
+            when not (translate(cell_id, '0123456789-', '') = '' and pg_input_is_valid(cell_id, 'bigint'))
+                then 'cell_id_not_integer'
             when bytes_uplink::bigint < 0 then 'bytes_uplink_negative'
             when bytes_downlink::bigint < 0 then 'bytes_downlink_negative'
             when interval_start_timestamp::bigint %% 300000 <> 0

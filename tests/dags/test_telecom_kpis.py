@@ -163,32 +163,36 @@ def test_a_late_file_corrects_its_interval_and_hour_only(run_dag, db, landing):
     assert run.state == "success"
 
 
-BAD_LINES = {
-    "field_missing": f"{EIGHT},{EIGHT + FIVE_MINUTES},1,10,10,1",
-    "too_many_fields": f"{EIGHT},{EIGHT + FIVE_MINUTES},1,10,10,1,10,99",
-    "msisdn_missing": f"{EIGHT},{EIGHT + FIVE_MINUTES},,10,10,1,10",
-    "bytes_uplink_not_integer": f"{EIGHT},{EIGHT + FIVE_MINUTES},1,1.5,10,1,10",
-    "bytes_downlink_not_integer": f"{EIGHT},{EIGHT + FIVE_MINUTES},1,10,ten,1,10",
-    "service_id_not_integer": f"{EIGHT},{EIGHT + FIVE_MINUTES},1,10,10,x,10",
-    "cell_id_missing": f"{EIGHT},{EIGHT + FIVE_MINUTES},1,10,10,1,",
-    "interval_start_timestamp_not_integer": f"2017-03-01,{EIGHT + FIVE_MINUTES},1,10,10,1,10",
-    "bytes_uplink_negative": f"{EIGHT},{EIGHT + FIVE_MINUTES},1,-10,10,1,10",
-    "bytes_downlink_negative": f"{EIGHT},{EIGHT + FIVE_MINUTES},1,10,-1,1,10",
-    "interval_not_aligned_5_minutes": f"{EIGHT + 1000},{EIGHT + FIVE_MINUTES + 1000},1,10,10,1,10",
-}
+BAD_LINES = [
+    ("field_missing", f"{EIGHT},{EIGHT + FIVE_MINUTES},1,10,10,1"),
+    ("too_many_fields", f"{EIGHT},{EIGHT + FIVE_MINUTES},1,10,10,1,10,99"),
+    ("msisdn_missing", f"{EIGHT},{EIGHT + FIVE_MINUTES},,10,10,1,10"),
+    ("bytes_uplink_not_integer", f"{EIGHT},{EIGHT + FIVE_MINUTES},1,1.5,10,1,10"),
+    ("bytes_downlink_not_integer", f"{EIGHT},{EIGHT + FIVE_MINUTES},1,10,ten,1,10"),
+    ("service_id_not_integer", f"{EIGHT},{EIGHT + FIVE_MINUTES},1,10,10,x,10"),
+    ("cell_id_missing", f"{EIGHT},{EIGHT + FIVE_MINUTES},1,10,10,1,"),
+    ("interval_start_timestamp_not_integer", f"2017-03-01,{EIGHT + FIVE_MINUTES},1,10,10,1,10"),
+    ("bytes_uplink_negative", f"{EIGHT},{EIGHT + FIVE_MINUTES},1,-10,10,1,10"),
+    ("bytes_downlink_negative", f"{EIGHT},{EIGHT + FIVE_MINUTES},1,10,-1,1,10"),
+    ("interval_not_aligned_5_minutes", f"{EIGHT + 1000},{EIGHT + FIVE_MINUTES + 1000},1,10,10,1,10"),
+    ("service_id_not_integer", f"{EIGHT},{EIGHT + FIVE_MINUTES},1,10,10,0x10,10"),
+    ("cell_id_not_integer", f"{EIGHT},{EIGHT + FIVE_MINUTES},1,10,10,1,1_000"),
+    ("msisdn_not_integer", f"{EIGHT},{EIGHT + FIVE_MINUTES},99999999999999999999,10,10,1,10"),
+    ("bytes_uplink_not_integer", f"{EIGHT},{EIGHT + FIVE_MINUTES},1,1-0,10,1,10"),
+]
 
 
 def test_every_kind_of_bad_row_is_rejected_with_its_reason(run_dag, db, landing):
-    rows = [flow(EIGHT, 1, 10, 10, 1, 10), *BAD_LINES.values(), "", f"{EIGHT},{EIGHT + 600000},1,1,1,1,1"]
+    rows = [flow(EIGHT, 1, 10, 10, 1, 10), *(line for _, line in BAD_LINES), "", f"{EIGHT},{EIGHT + 600000},1,1,1,1,1"]
     deliver(landing, EIGHT, 1, rows)
     run_dag("telecom_kpis")
     rejected = dict(db.execute("select source_row_number, rule from audit.rejected_rows").fetchall())
-    expected = {number: rule for number, rule in enumerate(BAD_LINES, start=2)}
+    expected = {number: rule for number, (rule, _) in enumerate(BAD_LINES, start=2)}
     expected[len(BAD_LINES) + 2] = "field_missing"  # a blank line
     expected[len(BAD_LINES) + 3] = "interval_not_aligned_5_minutes"  # ten minutes long
     assert rejected == expected
     record = db.execute("select record from audit.rejected_rows where rule = 'bytes_uplink_negative'").fetchone()[0]
-    assert record == {"line": BAD_LINES["bytes_uplink_negative"]}
+    assert record == {"line": dict(BAD_LINES)["bytes_uplink_negative"]}
     raw, clean, rejected_count = db.execute(
         "select (select count(*) from raw.ipflow_records), (select count(*) from model_staging.stg_telecom__ipflow),"
         " (select count(*) from audit.rejected_rows)"
