@@ -63,16 +63,20 @@ def file_checksum(path: Path) -> str:
     return digest.hexdigest()
 
 
-def find_batch(connection: psycopg.Connection, source_kind: str, source_name: str, checksum: str) -> Batch | None:
-    """Return the batch that already holds exactly this file, if any."""
+def latest_batch(connection: psycopg.Connection, source_kind: str, source_name: str, checksum: str) -> Batch | None:
+    """Return the source's latest batch if it holds exactly this content; None when the content is new."""
     row = connection.execute(
         """
-        select batch_id, row_count from audit.load_batches
-        where source_kind = %s and source_name = %s and source_checksum = %s
+        select batch_id, row_count, source_checksum from audit.load_batches
+        where source_kind = %s and source_name = %s
+        order by batch_id desc
+        limit 1
         """,
-        (source_kind, source_name, checksum),
+        (source_kind, source_name),
     ).fetchone()
-    return Batch(batch_id=row[0], row_count=row[1], reused=True) if row else None
+    if row is None or row[2] != checksum:
+        return None
+    return Batch(batch_id=row[0], row_count=row[1], reused=True)
 
 
 def copy_batch(

@@ -74,7 +74,7 @@ def load_landing(
     batches = []
     for path in landed_files(folder):
         checksum = loading.file_checksum(path)
-        if loading.find_batch(connection, SOURCE_KIND, path.name, checksum) or _already_refused(
+        if loading.latest_batch(connection, SOURCE_KIND, path.name, checksum) or _already_refused(
             connection, path.name, checksum
         ):
             continue

@@ -115,7 +115,7 @@ def load(
     """Load `source` into raw as one batch; a file already loaded is not loaded again."""
     path = loading.fetch(source, landing_dir or config.STATE_DIR / "landing" / "vouchers")
     checksum = loading.file_checksum(path)
-    existing = loading.find_batch(connection, SOURCE_KIND, source, checksum)
+    existing = loading.latest_batch(connection, SOURCE_KIND, source, checksum)
     if existing is not None:
         log.info("%s (sha256 %s) is already batch %d; not loading it again", source, checksum, existing.batch_id)
         return existing

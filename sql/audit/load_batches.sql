@@ -7,6 +7,8 @@ create table if not exists audit.load_batches (
     row_count bigint not null,
     dag_id text,
     run_id text,
-    loaded_at timestamptz not null default now(),
-    unique (source_kind, source_name, source_checksum)
+    loaded_at timestamptz not null default now()
 );
+
+-- A file may come back with earlier content (a revert), so one name and checksum can have several batches.
+create index if not exists load_batches_source_idx on audit.load_batches (source_kind, source_name, batch_id);

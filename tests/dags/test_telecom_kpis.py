@@ -141,6 +141,18 @@ def test_a_changed_file_replaces_its_rows(run_dag, db, landing):
     assert db.execute("select count(*) from model_staging.stg_telecom__ipflow").fetchone() == (2,)
 
 
+def test_a_file_reverted_to_earlier_content_is_loaded_again(run_dag, db, landing):
+    deliver(landing, EIGHT, 1, [flow(EIGHT, 1, 100, 0, 1, 10)])
+    run_dag("telecom_kpis")
+    deliver(landing, EIGHT, 1, [flow(EIGHT, 2, 70, 0, 2, 10)])
+    run_dag("telecom_kpis")
+    assert kpi1(db, "5-minute", EIGHT) == [(2, 70)]
+    deliver(landing, EIGHT, 1, [flow(EIGHT, 1, 100, 0, 1, 10)])  # back to the first content
+    run_dag("telecom_kpis")
+    assert kpi1(db, "5-minute", EIGHT) == [(1, 100)]
+    assert db.execute("select count(*) from audit.load_batches").fetchone() == (3,)
+
+
 def test_a_late_file_corrects_its_interval_and_hour_only(run_dag, db, landing):
     later = EIGHT + FIVE_MINUTES
     deliver(landing, EIGHT, 1, [flow(EIGHT, 1, 100, 0, 1, 10)])
