@@ -8,22 +8,25 @@ from marshmallow import RAISE, ValidationError, validates_schema
 SEGMENT_TYPES = ["frequent_segment", "recency_segment"]
 
 
-class Timestamp(fields.Field):
-    """A timestamp as `YYYY-MM-DD HH:MM:SS` or ISO 8601; UTC unless it carries an offset."""
+class UtcTimestamp(fields.Field):
+    """A timestamp as `YYYY-MM-DD HH:MM:SS`, `YYYY-MM-DD_HH:MM:SS` or ISO 8601; UTC unless it carries an offset."""
 
     def _deserialize(self, value, attr, data, **kwargs) -> dt.datetime:
         if not isinstance(value, str):
             raise ValidationError("must be a string such as 2018-05-03 00:00:00")
+        text = value.strip()
+        if len(text) == 19 and text[10] == "_":
+            text = f"{text[:10]}T{text[11:]}"
         try:
-            parsed = dt.datetime.fromisoformat(value.strip())
+            parsed = dt.datetime.fromisoformat(text)
         except ValueError as error:
-            raise ValidationError("not a timestamp: use YYYY-MM-DD HH:MM:SS or ISO 8601") from error
+            raise ValidationError("not a timestamp: use YYYY-MM-DD_HH:MM:SS or ISO 8601") from error
         if parsed.tzinfo is None:
             parsed = parsed.replace(tzinfo=dt.UTC)
         return parsed.astimezone(dt.UTC)
 
     def _jsonschema_type_mapping(self):
-        return {"type": "string", "format": "date-time"}
+        return {"type": "string", "example": "2017-03-01_08:00:00"}
 
 
 class VoucherQuestion(Schema):
@@ -34,8 +37,8 @@ class VoucherQuestion(Schema):
     country_code = fields.String(
         required=True, validate=validators.Length(min=1, max=100), metadata={"example": "Peru"}
     )
-    last_order_ts = Timestamp(required=True, metadata={"example": "2018-05-03 00:00:00"})
-    first_order_ts = Timestamp(required=True, metadata={"example": "2017-05-03 00:00:00"})
+    last_order_ts = UtcTimestamp(required=True, metadata={"example": "2018-05-03 00:00:00"})
+    first_order_ts = UtcTimestamp(required=True, metadata={"example": "2017-05-03 00:00:00"})
     total_orders = fields.Integer(
         required=True, strict=True, validate=validators.Range(min=0), metadata={"example": 15}
     )
@@ -94,25 +97,6 @@ class SegmentCriteria(Schema):
 class SelectionCriteria(Schema):
     as_of = fields.Date()
     segments = fields.List(fields.Nested(SegmentCriteria))
-
-
-class UtcTimestamp(fields.Field):
-    """A query timestamp: `YYYY-MM-DD_HH:MM:SS` (as the KPI feed's users write it) or ISO 8601; UTC unless offset."""
-
-    def _deserialize(self, value, attr, data, **kwargs) -> dt.datetime:
-        text = str(value).strip()
-        if len(text) == 19 and text[10] == "_":
-            text = f"{text[:10]}T{text[11:]}"
-        try:
-            parsed = dt.datetime.fromisoformat(text)
-        except ValueError as error:
-            raise ValidationError("not a timestamp: use YYYY-MM-DD_HH:MM:SS or ISO 8601") from error
-        if parsed.tzinfo is None:
-            parsed = parsed.replace(tzinfo=dt.UTC)
-        return parsed.astimezone(dt.UTC)
-
-    def _jsonschema_type_mapping(self):
-        return {"type": "string", "example": "2017-03-01_08:00:00"}
 
 
 class KpiQuery(Schema):

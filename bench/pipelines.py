@@ -20,6 +20,7 @@ from warehouse.config import SQL_DIR
 from warehouse.generate.telecom import write_file
 from warehouse.generate.vouchers import write_vouchers
 from warehouse.loading import run_sql_file
+from warehouse.relations import TELECOM_RELATIONS, VOUCHER_RELATIONS
 
 BENCH_DATABASE = "warehouse_bench"
 RESULTS = Path(__file__).parent / "results"
@@ -67,14 +68,7 @@ def reset(connection: psycopg.Connection, url: str, *relations: str) -> None:
 def bench_vouchers(connection, url, rows: int, work: Path) -> dict:
     parquet = write_vouchers(work / f"vouchers-{rows}.parquet", rows=rows)
     csv = write_vouchers(work / f"vouchers-{rows}.csv", rows=rows)
-    reset(
-        connection,
-        url,
-        "audit/load_batches.sql",
-        "audit/rejected_rows.sql",
-        "raw/voucher_events.sql",
-        "raw/voucher_segment_rules.sql",
-    )
+    reset(connection, url, *VOUCHER_RELATIONS)
     baseline = bare_copy(connection, csv, 6, "format csv, header")
     steps = {}
     batch = {}
@@ -109,16 +103,7 @@ def bench_telecom(connection, url, rows: int, work: Path) -> dict:
         cells=2_000,
         crlf=True,
     )
-    reset(
-        connection,
-        url,
-        "audit/load_batches.sql",
-        "audit/rejected_rows.sql",
-        "audit/rejected_files.sql",
-        "raw/ipflow_records.sql",
-        "model_staging/telecom_staged_batches.sql",
-        "model_staging/telecom_dirty_intervals.sql",
-    )
+    reset(connection, url, *TELECOM_RELATIONS)
     baseline = bare_copy(connection, path, 7, "format csv, header")
     steps = {}
     batches = []

@@ -29,6 +29,7 @@ from airflow.timetables.trigger import CronTriggerTimetable
 
 from warehouse.config import SQL_DIR
 from warehouse.operators import WAREHOUSE_CONN_ID, FailingRowsCheckOperator, include, report_rejected_rows
+from warehouse.relations import TELECOM_RELATIONS
 
 PENDING = "{{ ti.xcom_pull(task_ids='find_pending_work')['batch_ids'] | join(',') }}"
 CHECKS = sorted(path.stem for path in (SQL_DIR / "checks").glob("telecom_*.sql"))
@@ -48,15 +49,7 @@ def telecom_kpis():
     create_relations = SQLExecuteQueryOperator(
         task_id="create_relations",
         conn_id=WAREHOUSE_CONN_ID,
-        sql=include(
-            "schemas.sql",
-            "audit/load_batches.sql",
-            "audit/rejected_rows.sql",
-            "audit/rejected_files.sql",
-            "raw/ipflow_records.sql",
-            "model_staging/telecom_staged_batches.sql",
-            "model_staging/telecom_dirty_intervals.sql",
-        ),
+        sql=include(*TELECOM_RELATIONS),
         split_statements=True,
     )
 

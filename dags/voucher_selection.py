@@ -24,6 +24,7 @@ from airflow.timetables.trigger import CronTriggerTimetable
 
 from warehouse.config import SQL_DIR
 from warehouse.operators import WAREHOUSE_CONN_ID, FailingRowsCheckOperator, include, report_rejected_rows
+from warehouse.relations import VOUCHER_RELATIONS
 
 # Models and checks read the batch and the snapshot date that load_voucher_file chose, as bound parameters.
 MODEL_PARAMETERS = {
@@ -56,13 +57,7 @@ def voucher_selection():
     create_relations = SQLExecuteQueryOperator(
         task_id="create_relations",
         conn_id=WAREHOUSE_CONN_ID,
-        sql=include(
-            "schemas.sql",
-            "audit/load_batches.sql",
-            "audit/rejected_rows.sql",
-            "raw/voucher_events.sql",
-            "raw/voucher_segment_rules.sql",
-        ),
+        sql=include(*VOUCHER_RELATIONS),
         split_statements=True,
     )
 
