@@ -263,3 +263,36 @@ def test_real_file_answers_peru_frequent_13_orders(run_dag, db):
         (AS_OF,),
     ).fetchone()
     assert row == (2640,)
+
+
+def test_a_connection_lost_while_publishing_fails_the_task_and_its_retry_publishes(run_dag, db, tmp_path):
+    source = write_voucher_csv(tmp_path / "vouchers.csv", crafted_rows())
+    run_dag("voucher_selection", conf={"as_of": AS_OF, "source": str(source)})
+    # The next publication loses its connection once, after writing its rows but before committing them.
+    # A sequence counts the attempts, because it is the one thing the lost transaction cannot roll back.
+    db.execute("create sequence public.publish_attempts")
+    db.execute(
+        """
+        create function public.lose_connection_on_first_attempt() returns trigger language plpgsql as $$
+        begin
+            if nextval('public.publish_attempts') = 1 then
+                perform pg_terminate_backend(pg_backend_pid());
+            end if;
+            return null;
+        end $$
+        """
+    )
+    db.execute(
+        "create trigger lose_connection after insert on model_production.voucher_selection "
+        "for each statement execute function public.lose_connection_on_first_attempt()"
+    )
+    run = run_dag("voucher_selection", conf={"as_of": "2018-09-16", "source": str(source)})
+    publish = next(ti for ti in run.get_task_instances() if ti.task_id == "publish_voucher_selection")
+    assert publish.try_number == 2
+    assert db.execute("select nextval('public.publish_attempts')").fetchone() == (3,)
+    snapshots = db.execute("select as_of_date::text from model_production.voucher_snapshots order by 1").fetchall()
+    assert snapshots == [(AS_OF,), ("2018-09-16",)]
+    answers = db.execute(
+        "select as_of_date::text, count(*) from model_production.voucher_selection group by 1 order by 1"
+    ).fetchall()
+    assert answers[0][1] == answers[1][1] > 0
