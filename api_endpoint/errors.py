@@ -50,7 +50,9 @@ def init_app(app: APIFlask) -> None:
         if error.status_code == 422 and "code" not in error.extra_data:
             # A schema validation error: name every field and say what is wrong with it. A malformed query
             # string parameter is a bad request (400); an invalid value in a JSON body is a 422.
-            details = {"fields": {f: m for loc in details.values() for f, m in loc.items()}}
+            details = {
+                "fields": {field: messages for location in details.values() for field, messages in location.items()}
+            }
             message = _field_message(error.detail)
             if "query" in error.detail:
                 return (

@@ -124,7 +124,7 @@ def answer(question: dict) -> dict:
     if row is None:
         raise no_snapshot(as_of)
     if not row["country_known"]:
-        known = [r["country_code"] for r in db.fetch_all(KNOWN_COUNTRIES_QUERY, as_of=row["as_of_date"])]
+        known = [known["country_code"] for known in db.fetch_all(KNOWN_COUNTRIES_QUERY, as_of=row["as_of_date"])]
         raise ApiError(
             422,
             "unknown_country",
@@ -256,7 +256,7 @@ def selection_criteria(query):
     """
     result = criteria(query.get("as_of"))
     if request.accept_mimetypes.best_match(["text/html", "application/json"]) == "text/html":
-        countries = sorted({a["country_code"] for s in result["segments"] for a in s["answers"]})
+        countries = sorted({each["country_code"] for segment in result["segments"] for each in segment["answers"]})
         # A Response passes through the output schema untouched.
         return Response(
             render_template("selection_criteria.html", result=result, countries=countries),
