@@ -3,14 +3,11 @@
 import datetime as dt
 
 from apiflask import APIBlueprint
-from flask import request
 
 from api_endpoint import db
-from api_endpoint.errors import ApiError
 from api_endpoint.schemas import KpiQuery, TopCell, TopService
 
 bp = APIBlueprint("kpis", __name__, tag="Network KPIs")
-PARAMETERS = {field.data_key or name for name, field in KpiQuery().fields.items()}
 
 # Both KPI tables share their shape; only the ranked thing and its measure differ.
 KPI_QUERY = """
@@ -33,19 +30,6 @@ TOP_SERVICES_QUERY = KPI_QUERY.format(
 TOP_CELLS_QUERY = KPI_QUERY.format(
     ranked_id="cell_id", measure="number_of_unique_users", table="top_cells_by_unique_users", rank="cell_rank"
 )
-
-
-@bp.before_request
-def reject_unknown_parameters():
-    """Refuse a parameter the KPI endpoints do not know (a typo would otherwise be silently ignored)."""
-    unknown = sorted(set(request.args) - PARAMETERS)
-    if unknown:
-        raise ApiError(
-            400,
-            "bad_parameter",
-            "unknown parameter " + ", ".join(unknown),
-            {"fields": {name: [f"unknown parameter; use {sorted(PARAMETERS)}"] for name in unknown}},
-        )
 
 
 def _utc_text(moment: dt.datetime) -> str:

@@ -99,10 +99,22 @@ class SelectionCriteria(Schema):
     segments = fields.List(fields.Nested(SegmentCriteria))
 
 
-class KpiQuery(Schema):
-    class Meta:
-        unknown = RAISE
+class QueryParameters(Schema):
+    """Query-string parameters that refuse a name they do not know, so a typo is never silently ignored.
 
+    webargs loads query strings with `unknown=EXCLUDE` whatever the schema says, so the check is made here,
+    on the original data, and reaches the client as the same 400 naming the parameter.
+    """
+
+    @validates_schema(pass_original=True, skip_on_field_errors=False)
+    def known_parameters(self, data, original_data, **kwargs):
+        known = {field.data_key or name for name, field in self.fields.items()}
+        unknown = sorted(set(original_data) - known)
+        if unknown:
+            raise ValidationError({name: [f"unknown parameter; use {sorted(known)}"] for name in unknown})
+
+
+class KpiQuery(QueryParameters):
     from_ = UtcTimestamp(
         data_key="from", metadata={"description": "Intervals starting at or after this time (UTC unless offset)."}
     )
