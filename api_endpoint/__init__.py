@@ -1,15 +1,15 @@
 """The warehouse's HTTP API: answers from model_production, read-only."""
 
-import os
-
 from apiflask import APIFlask
 
-from api_endpoint import db, errors, health, kpis, vouchers
+from api_endpoint import db, errors, health
 from api_endpoint.errors import ERROR_SCHEMA
+from warehouse import config, registry
+from warehouse.domain import import_string
 
 
 def create_app(test_config: dict | None = None) -> APIFlask:
-    """Create and configure the API application."""
+    """Create and configure the API application: the platform's blueprints, then one per registered domain."""
     app = APIFlask(
         __name__,
         title="Warehouse API",
@@ -17,14 +17,14 @@ def create_app(test_config: dict | None = None) -> APIFlask:
         spec_path="/openapi.json",
         docs_path="/docs",
     )
+    domains = registry.domains()
     app.config.from_mapping(
-        DATABASE_URL=os.environ.get("API_WAREHOUSE_URL"),
-        DATABASE_POOL_SIZE=int(os.environ.get("API_THREADS", "4")),
+        DATABASE_URL=None,
+        DATABASE_POOL_SIZE=config.API_THREADS.value(),
         INFO={
-            "description": (
-                "Answers questions from the warehouse's production tables: which voucher amount to offer a "
-                "customer and the segments behind that answer, and the network's top services and cells."
-            )
+            "description": "Answers questions from the warehouse's production tables: "
+            + "; ".join(domain.description for domain in domains)
+            + "."
         },
         SYNC_LOCAL_SPEC=False,
         HTTP_ERROR_SCHEMA=ERROR_SCHEMA,
@@ -33,14 +33,13 @@ def create_app(test_config: dict | None = None) -> APIFlask:
     if test_config:
         app.config.update(test_config)
     if not app.config["DATABASE_URL"]:
-        from warehouse.config import api_database_url
-
-        app.config["DATABASE_URL"] = api_database_url()
+        app.config["DATABASE_URL"] = config.api_database_url()
 
     app.json.sort_keys = False
     db.init_app(app)
     errors.init_app(app)
     app.register_blueprint(health.bp)
-    app.register_blueprint(vouchers.bp)
-    app.register_blueprint(kpis.bp)
+    for domain in domains:
+        if domain.blueprint:
+            app.register_blueprint(import_string(domain.blueprint))
     return app

@@ -1,12 +1,12 @@
-"""Gunicorn settings for the API, read from the environment like the rest of the configuration."""
+"""Gunicorn settings for the API, read from the project's configuration like every other setting."""
 
-import multiprocessing
-import os
+# gunicorn reads every module-level name as a setting, and `config` is one of its own: import under another name.
+from warehouse import config as settings
 
-bind = f"{os.environ.get('API_HOST', '0.0.0.0')}:{os.environ.get('API_PORT', '5000')}"
-workers = int(os.environ.get("API_WORKERS", multiprocessing.cpu_count() * 2))
+bind = f"{settings.API_HOST.value()}:{settings.API_PORT.value()}"
+workers = settings.API_WORKERS.value()
 # Threads let a worker overlap database round trips; the pool in db.py is sized to match.
-threads = int(os.environ.get("API_THREADS", "4"))
+threads = settings.API_THREADS.value()
 worker_class = "gthread"
 timeout = 30
 graceful_timeout = 10

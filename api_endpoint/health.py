@@ -6,6 +6,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from api_endpoint import db
 from api_endpoint.errors import ApiError
+from warehouse import registry
 
 bp = APIBlueprint("health", __name__, tag="Health")
 
@@ -19,22 +20,17 @@ def check_status():
 
 @bp.get("/ready")
 def ready():
-    """Say whether the database answers and what has been published."""
+    """Say whether the database answers and what each domain has published."""
+    facts = [fact for domain in registry.domains() for fact in domain.facts]
+    answer = {"status": "ready", "database": "ok"}
     try:
         with db.engine().connect() as connection:
             connection.execute(text("select 1"))
-            published = connection.execute(
-                text("select to_regclass('model_production.voucher_snapshots') is not null")
-            ).scalar()
-            latest = None
-            if published:
-                latest = connection.execute(
-                    text("select max(as_of_date) from model_production.voucher_snapshots")
-                ).scalar()
+            for fact in facts:
+                # A fact's query is the domain's own declaration, never request input.
+                published = connection.execute(text("select to_regclass(:relation)"), {"relation": fact.relation})
+                value = connection.execute(text(fact.query)).scalar() if published.scalar() else None
+                answer[fact.name] = value.isoformat() if hasattr(value, "isoformat") else value
     except SQLAlchemyError as error:
         raise ApiError(503, "database_unavailable", "the warehouse database is not reachable") from error
-    return {
-        "status": "ready",
-        "database": "ok",
-        "latest_voucher_snapshot": latest.isoformat() if latest else None,
-    }
+    return answer

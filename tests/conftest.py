@@ -1,6 +1,7 @@
-"""Fixtures shared by every test: a fresh warehouse database, Airflow's metadata database, and DAG runs.
+"""Fixtures shared by every test: a fresh warehouse database, Airflow's metadata database, DAG runs, and the API
+over a published snapshot of every domain.
 
-The fixtures are split by concern and build on each other in order: server, roles and schema, data.
+The fixtures are split by concern and build on each other in order: server, roles and schema, data, app.
 """
 
 import os
@@ -10,16 +11,24 @@ from pathlib import Path
 import psycopg
 import pytest
 
+from tests.vouchers.factories import event, write_voucher_csv
 from warehouse import config
+from warehouse.domains.telecom.contract import HEADER, file_name
 
 TEST_DATABASE = "warehouse_test"
+# The API tests read a database of their own, published once, which no pipeline test empties.
+API_TEST_DATABASE = "warehouse_api_test"
 AIRFLOW_TEST_DATABASE = "airflow_test"
 READER_PASSWORD = "reader-test-password"
+# Roles are cluster-wide: the tests' reader is their own, so a stack running on the same server keeps its login.
+READER_TEST_ROLE = "warehouse_test_reader"
 SHARED_DATA = config.PROJECT_ROOT.parent / "shared" / "data"
 
 SERVER_URL = os.environ.get("WAREHOUSE_URL") or config.embedded_url()
 WAREHOUSE_TEST_URL = config.with_database(SERVER_URL, TEST_DATABASE)
-READER_TEST_URL = config.with_role(WAREHOUSE_TEST_URL, config.READER_ROLE, READER_PASSWORD)
+READER_TEST_URL = config.with_role(WAREHOUSE_TEST_URL, READER_TEST_ROLE, READER_PASSWORD)
+API_WAREHOUSE_TEST_URL = config.with_database(SERVER_URL, API_TEST_DATABASE)
+API_READER_TEST_URL = config.with_role(API_WAREHOUSE_TEST_URL, READER_TEST_ROLE, READER_PASSWORD)
 
 # Airflow reads its configuration when first imported, so it is set before any test module imports it.
 AIRFLOW_HOME = Path(tempfile.mkdtemp(prefix="warehouse-airflow-test-"))
@@ -50,7 +59,7 @@ def warehouse_url() -> str:
     from warehouse.bootstrap import bootstrap
 
     recreate_database(TEST_DATABASE)
-    bootstrap(WAREHOUSE_TEST_URL, READER_PASSWORD)
+    bootstrap(WAREHOUSE_TEST_URL, READER_PASSWORD, READER_TEST_ROLE)
     return WAREHOUSE_TEST_URL
 
 
@@ -64,8 +73,8 @@ def reset_warehouse(url: str) -> None:
     from warehouse.bootstrap import bootstrap
 
     with psycopg.connect(url, autocommit=True) as connection:
-        connection.execute("drop schema if exists raw, audit, model_staging, model_production cascade")
-    bootstrap(url, READER_PASSWORD)
+        connection.execute("drop schema if exists raw, audit, state, model_staging, model_production cascade")
+    bootstrap(url, READER_PASSWORD, READER_TEST_ROLE)
 
 
 @pytest.fixture
@@ -99,10 +108,15 @@ def dag_runner(dag_bag):
     """Return a function that runs a DAG in-process with `dag.test()` and returns its DagRun."""
     import pendulum
 
+    from warehouse import registry
+
     def run(dag_id: str, conf: dict | None = None, logical_date: str | None = None, expect: str = "success"):
         dag = dag_bag.get_dag(dag_id)
+        # dag.test() keeps a run's conf in the DAG's params, so every param is given, its default when not named.
+        domain = next(domain for domain in registry.domains() if domain.dag_id == dag_id)
+        defaults = {name: spec.get("default") for name, spec in domain.params.items()}
         dag_run = dag.test(
-            run_conf=conf or {},
+            run_conf={**defaults, **(conf or {})},
             logical_date=pendulum.parse(logical_date) if logical_date else None,
         )
         assert dag_run.state == expect, f"{dag_id} ended {dag_run.state}, expected {expect}"
@@ -117,9 +131,82 @@ def run_dag(dag_runner, db):
     return dag_runner
 
 
+def failing_rows(connection, check: str, **parameters) -> list[tuple]:
+    """Run a data check (e.g. `telecom/kpi_ranks_ordered`) and return its failing rows."""
+    from psycopg import ClientCursor
+
+    from warehouse.models import render
+
+    return ClientCursor(connection).execute(render(f"checks/{check}.sql").sql, parameters or None).fetchall()
+
+
 def shared_file(*parts: str) -> Path:
     """Return a file from ../shared/data, or skip the test saying why it cannot run."""
     path = SHARED_DATA.joinpath(*parts)
     if not path.exists():
         pytest.skip(f"{path} is absent: the real sample data lives in ../shared/data beside the project")
     return path
+
+
+# The API fixtures: a snapshot of each domain published by real DAG runs, read by the app with the read-only role.
+EIGHT = 1488355200000  # 2017-03-01 08:00:00 UTC
+FIVE = 300_000
+# 08:00: services 1 > 2 > 3 > 4 by bytes, cells 10 (3 users) > 20 (2) > 30 (1). 08:05: service 2, cell 20.
+FLOWS = {
+    EIGHT: [
+        (1, 300, 0, 1, 10),
+        (2, 200, 0, 2, 10),
+        (3, 100, 0, 3, 10),
+        (4, 50, 0, 4, 20),
+        (5, 10, 0, 1, 20),
+        (6, 1, 0, 1, 30),
+    ],
+    EIGHT + FIVE: [(1, 500, 0, 2, 20), (7, 1, 0, 2, 20)],
+}
+
+# Peru: 2640 wins every segment it appears in, 4400 is the runner-up. Chile only has a 1-4 customer.
+PUBLISHED_ROWS = (
+    [event(voucher_amount="2640.0", timestamp=f"2018-08-0{day} 10:00:00") for day in range(1, 4)]
+    + [event(voucher_amount="4400.0", timestamp=f"2018-08-1{day} 10:00:00") for day in range(1, 3)]
+    + [event(country_code="Chile", total_orders="2.0", voucher_amount="1760.0")]
+)
+
+
+@pytest.fixture(scope="session")
+def published(warehouse_url, dag_runner, tmp_path_factory):
+    """Publish, once for every API test, the 2018-09-15 voucher snapshot and the KPIs of two intervals.
+
+    They go to the API tests' own database: the DAG runs load it through the warehouse connection pointed there.
+    """
+    from warehouse.bootstrap import bootstrap
+
+    recreate_database(API_TEST_DATABASE)
+    bootstrap(API_WAREHOUSE_TEST_URL, READER_PASSWORD, READER_TEST_ROLE)
+    os.environ["AIRFLOW_CONN_WAREHOUSE"] = API_WAREHOUSE_TEST_URL
+    try:
+        publish_samples(dag_runner, tmp_path_factory.mktemp("api"))
+    finally:
+        os.environ["AIRFLOW_CONN_WAREHOUSE"] = WAREHOUSE_TEST_URL
+    return API_READER_TEST_URL
+
+
+def publish_samples(dag_runner, folder: Path) -> None:
+    """Publish the voucher snapshot and the KPIs the API tests read."""
+    source = write_voucher_csv(folder / "vouchers.csv", PUBLISHED_ROWS)
+    dag_runner("voucher_selection", conf={"as_of": "2018-09-15", "source": str(source)})
+    for start, flows in FLOWS.items():
+        lines = [",".join(map(str, (start, start + FIVE, *flow))) for flow in flows]
+        (folder / file_name(start, 1)).write_text("\n".join([HEADER, *lines]))
+    dag_runner("telecom_kpis", conf={"landing_dir": str(folder)})
+
+
+@pytest.fixture
+def app(published):
+    from api_endpoint import create_app
+
+    return create_app({"TESTING": True, "DATABASE_URL": published})
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()

@@ -7,16 +7,20 @@ import psycopg
 from psycopg import sql
 
 from warehouse import config
-from warehouse.loading import run_sql_file
+from warehouse.models import run_statements
 
 
-def bootstrap(url: str, reader_password: str) -> None:
-    """Create the schemas and the read-only API role; safe to run any number of times."""
+def bootstrap(url: str, reader_password: str, reader_role: str = config.READER_ROLE) -> None:
+    """Create the schemas and the read-only API role; safe to run any number of times.
+
+    Roles are cluster-wide: tests and the benchmark pass a role of their own, so that they never change the
+    password of the role a running stack's API logs in with.
+    """
     with psycopg.connect(url, autocommit=True) as connection:
-        run_sql_file(connection, "schemas.sql")
+        run_statements(connection, ["schemas.sql"])
         database = connection.info.dbname
-        reader = sql.Identifier(config.READER_ROLE)
-        exists = connection.execute("select 1 from pg_roles where rolname = %s", (config.READER_ROLE,)).fetchone()
+        reader = sql.Identifier(reader_role)
+        exists = connection.execute("select 1 from pg_roles where rolname = %s", (reader_role,)).fetchone()
         verb = "alter" if exists else "create"
         connection.execute(
             sql.SQL(verb + " role {} with login nosuperuser nocreatedb nocreaterole password {}").format(

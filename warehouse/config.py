@@ -1,20 +1,95 @@
-"""Read the project's configuration from the environment, with a working default for every setting."""
+"""Read every setting from the environment, in one place, with a working default for each.
+
+A setting is declared once, with its default and meaning, by the platform (below) or by the domain that uses it;
+`./quickstart config` prints them all, and the README's configuration table lists them.
+"""
 
 import json
+import multiprocessing
 import os
+import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 SQL_DIR = PROJECT_ROOT / "sql"
-STATE_DIR = Path(os.environ.get("WAREHOUSE_STATE_DIR", PROJECT_ROOT / ".warehouse"))
-CREDENTIALS_FILE = STATE_DIR / "credentials.json"
 
 WAREHOUSE_DATABASE = "warehouse"
 AIRFLOW_DATABASE = "airflow"
 ADMIN_ROLE = "warehouse_admin"
 READER_ROLE = "warehouse_reader"
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One environment variable: its name, its default (None: unset) and what it means."""
+
+    name: str
+    default: Any
+    meaning: str
+    parse: Callable[[str], Any] = str
+    # How the default reads in the configuration table, where its value depends on the machine.
+    shown: str | None = None
+
+    def value(self) -> Any:
+        configured = os.environ.get(self.name)
+        if configured in (None, ""):
+            return self.default() if callable(self.default) else self.default
+        return self.parse(configured)
+
+    def is_set(self) -> bool:
+        return os.environ.get(self.name) not in (None, "")
+
+
+SETTINGS: dict[str, Setting] = {}
+
+
+def setting(
+    name: str, default: Any, meaning: str, parse: Callable[[str], Any] = str, shown: str | None = None
+) -> Setting:
+    """Declare a setting (once per name) and return it."""
+    declared = Setting(name, default, meaning, parse, shown)
+    SETTINGS.setdefault(name, declared)
+    return SETTINGS[name]
+
+
+WAREHOUSE_URL = setting(
+    "WAREHOUSE_URL",
+    None,
+    "PostgreSQL URL the pipelines load with (an owner of the schemas). Unset: the embedded server.",
+)
+WAREHOUSE_PORT = setting("WAREHOUSE_PORT", 5433, "port of the embedded server (127.0.0.1 only)", int)
+WAREHOUSE_READER_PASSWORD = setting(
+    "WAREHOUSE_READER_PASSWORD", None, "password of the API's read-only role `warehouse_reader`. Unset: generated."
+)
+WAREHOUSE_STATE_DIR = setting(
+    "WAREHOUSE_STATE_DIR",
+    PROJECT_ROOT / ".warehouse",
+    "where the embedded server, Airflow's home, samples and logs live",
+    Path,
+    shown=".warehouse",
+)
+API_WAREHOUSE_URL = setting(
+    "API_WAREHOUSE_URL", None, "URL the API reads with. Unset: `warehouse_reader` on `WAREHOUSE_URL`."
+)
+API_HOST = setting("API_HOST", "0.0.0.0", "interface the API listens on")
+API_PORT = setting("API_PORT", 5000, "port of the API", int)
+API_WORKERS = setting(
+    "API_WORKERS", lambda: multiprocessing.cpu_count() * 2, "gunicorn workers", int, shown="2 × cores"
+)
+API_THREADS = setting("API_THREADS", 4, "threads per gunicorn worker (and database connections per worker)", int)
+AIRFLOW_PORT = setting("AIRFLOW_PORT", 8080, "port of Airflow's UI and API server", int)
+
+
+def state_dir() -> Path:
+    return WAREHOUSE_STATE_DIR.value()
+
+
+def credentials_file() -> Path:
+    return state_dir() / "credentials.json"
 
 
 @dataclass(frozen=True)
@@ -25,13 +100,10 @@ class Credentials:
 
 def load_credentials() -> Credentials | None:
     """Return the embedded server's generated credentials, or None before the first start."""
-    if not CREDENTIALS_FILE.exists():
+    path = credentials_file()
+    if not path.exists():
         return None
-    return Credentials(**json.loads(CREDENTIALS_FILE.read_text()))
-
-
-def embedded_port() -> int:
-    return int(os.environ.get("WAREHOUSE_PORT", "5433"))
+    return Credentials(**json.loads(path.read_text()))
 
 
 def embedded_url(database: str = WAREHOUSE_DATABASE, role: str = ADMIN_ROLE) -> str:
@@ -39,12 +111,12 @@ def embedded_url(database: str = WAREHOUSE_DATABASE, role: str = ADMIN_ROLE) -> 
     if credentials is None:
         raise RuntimeError("the embedded server has not been initialised: run `./quickstart run` first")
     password = credentials.admin_password if role == ADMIN_ROLE else credentials.reader_password
-    return f"postgresql://{role}:{password}@127.0.0.1:{embedded_port()}/{database}"
+    return f"postgresql://{role}:{password}@127.0.0.1:{WAREHOUSE_PORT.value()}/{database}"
 
 
 def warehouse_url() -> str:
     """Return the URL that loads and models the warehouse (an owner of its schemas)."""
-    return os.environ.get("WAREHOUSE_URL") or embedded_url()
+    return WAREHOUSE_URL.value() or embedded_url()
 
 
 def with_database(url: str, database: str) -> str:
@@ -65,17 +137,15 @@ def with_role(url: str, role: str, password: str) -> str:
 
 def reader_password() -> str:
     """Return the API role's password: configured, the embedded server's, or generated once and kept."""
-    configured = os.environ.get("WAREHOUSE_READER_PASSWORD")
+    configured = WAREHOUSE_READER_PASSWORD.value()
     if configured:
         return configured
     credentials = load_credentials()
     if credentials is not None:
         return credentials.reader_password
-    generated = STATE_DIR / "reader-password"
+    generated = state_dir() / "reader-password"
     if not generated.exists():
-        import secrets
-
-        STATE_DIR.mkdir(parents=True, exist_ok=True)
+        generated.parent.mkdir(parents=True, exist_ok=True)
         generated.write_text(secrets.token_urlsafe(24))
         generated.chmod(0o600)
     return generated.read_text().strip()
@@ -83,7 +153,4 @@ def reader_password() -> str:
 
 def api_database_url() -> str:
     """Return the URL the API reads with: the read-only role on the warehouse database."""
-    configured = os.environ.get("API_WAREHOUSE_URL")
-    if configured:
-        return configured
-    return with_role(warehouse_url(), READER_ROLE, reader_password())
+    return API_WAREHOUSE_URL.value() or with_role(warehouse_url(), READER_ROLE, reader_password())

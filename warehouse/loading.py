@@ -125,10 +125,3 @@ def copy_batch(
     log.info("loaded %d rows of %s into %s as batch %d", row_count, source_name, table, batch_id)
     return Batch(batch_id=batch_id, row_count=row_count, reused=False)
 
-
-def run_sql_file(connection: psycopg.Connection, relative_path: str) -> None:
-    """Run one of the project's parameterless SQL files (DDL and seeds) in its own transaction."""
-    from warehouse.config import SQL_DIR
-
-    with connection.transaction():
-        connection.execute((SQL_DIR / relative_path).read_text())

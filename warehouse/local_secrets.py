@@ -6,12 +6,12 @@ import sys
 
 from warehouse import config
 
-SECRETS_FILE = config.STATE_DIR / "airflow-secrets.json"
-
 
 def airflow_secrets() -> dict:
-    if SECRETS_FILE.exists():
-        return json.loads(SECRETS_FILE.read_text())
+    """Return Airflow's secrets, generating them on first use."""
+    secrets_file = config.state_dir() / "airflow-secrets.json"
+    if secrets_file.exists():
+        return json.loads(secrets_file.read_text())
     from cryptography.fernet import Fernet
 
     values = {
@@ -20,9 +20,9 @@ def airflow_secrets() -> dict:
         # Encrypts connection passwords stored in Airflow's metadata database.
         "AIRFLOW__CORE__FERNET_KEY": Fernet.generate_key().decode(),
     }
-    config.STATE_DIR.mkdir(parents=True, exist_ok=True)
-    SECRETS_FILE.write_text(json.dumps(values))
-    SECRETS_FILE.chmod(0o600)
+    secrets_file.parent.mkdir(parents=True, exist_ok=True)
+    secrets_file.write_text(json.dumps(values))
+    secrets_file.chmod(0o600)
     return values
 
 

@@ -19,9 +19,18 @@ from pathlib import Path
 from warehouse import config
 
 SERVICE_USER = "warehouse"
-PG_DIR = config.STATE_DIR / "pg"
-DATA_DIR = PG_DIR / "data"
-LOG_FILE = PG_DIR / "postgres.log"
+
+
+def pg_dir() -> Path:
+    return config.state_dir() / "pg"
+
+
+def data_dir() -> Path:
+    return pg_dir() / "data"
+
+
+def log_file() -> Path:
+    return pg_dir() / "postgres.log"
 
 
 def bin_dir() -> Path:
@@ -69,7 +78,7 @@ def _run(args: list[str], account: pwd.struct_passwd | None, check=True, **kwarg
 
 
 def is_initialised() -> bool:
-    return (DATA_DIR / "PG_VERSION").exists() and config.CREDENTIALS_FILE.exists()
+    return (data_dir() / "PG_VERSION").exists() and config.credentials_file().exists()
 
 
 def initialise() -> None:
@@ -77,27 +86,27 @@ def initialise() -> None:
     if is_initialised():
         return
     account = _service_account()
-    if DATA_DIR.exists():
-        shutil.rmtree(DATA_DIR)
-    PG_DIR.mkdir(parents=True, exist_ok=True)
+    if data_dir().exists():
+        shutil.rmtree(data_dir())
+    pg_dir().mkdir(parents=True, exist_ok=True)
     credentials = {
         "admin_password": secrets.token_urlsafe(24),
         "reader_password": secrets.token_urlsafe(24),
     }
-    password_file = PG_DIR / "initdb.pw"
+    password_file = pg_dir() / "initdb.pw"
     password_file.write_text(credentials["admin_password"])
     password_file.chmod(0o600)
     if account is not None:
-        for path in (PG_DIR, password_file):
+        for path in (pg_dir(), password_file):
             os.chown(path, account.pw_uid, account.pw_gid)
-        _grant_traversal(PG_DIR)
+        _grant_traversal(pg_dir())
         _grant_traversal(bin_dir())
     try:
         _run(
             [
                 str(bin_dir() / "initdb"),
                 "--pgdata",
-                str(DATA_DIR),
+                str(data_dir()),
                 "--username",
                 config.ADMIN_ROLE,
                 "--pwfile",
@@ -113,7 +122,7 @@ def initialise() -> None:
         )
     finally:
         password_file.unlink(missing_ok=True)
-    with open(DATA_DIR / "postgresql.conf", "a") as conf:
+    with open(data_dir() / "postgresql.conf", "a") as conf:
         conf.write(
             "\n# Set by the warehouse's embedded server.\n"
             "timezone = 'UTC'\n"
@@ -127,16 +136,16 @@ def initialise() -> None:
             "max_wal_size = 4GB\n"
             "synchronous_commit = off\n"
         )
-    config.STATE_DIR.mkdir(parents=True, exist_ok=True)
-    config.CREDENTIALS_FILE.write_text(json.dumps(credentials))
-    config.CREDENTIALS_FILE.chmod(0o600)
+    config.state_dir().mkdir(parents=True, exist_ok=True)
+    config.credentials_file().write_text(json.dumps(credentials))
+    config.credentials_file().chmod(0o600)
 
 
 def is_running() -> bool:
-    if not (DATA_DIR / "PG_VERSION").exists():
+    if not (data_dir() / "PG_VERSION").exists():
         return False
     result = _run(
-        [str(bin_dir() / "pg_ctl"), "status", "--pgdata", str(DATA_DIR)],
+        [str(bin_dir() / "pg_ctl"), "status", "--pgdata", str(data_dir())],
         _service_account(),
         check=False,
         capture_output=True,
@@ -161,7 +170,7 @@ def _port_taken(port: int) -> bool:
 
 
 def _launch() -> None:
-    port = config.embedded_port()
+    port = config.WAREHOUSE_PORT.value()
     if _port_taken(port):
         raise RuntimeError(
             f"port {port} is taken by another process (another checkout's embedded server?): "
@@ -173,11 +182,11 @@ def _launch() -> None:
             str(bin_dir() / "pg_ctl"),
             "start",
             "--pgdata",
-            str(DATA_DIR),
+            str(data_dir()),
             "--log",
-            str(LOG_FILE),
+            str(log_file()),
             "--options",
-            f"-p {config.embedded_port()}",
+            f"-p {config.WAREHOUSE_PORT.value()}",
             "--wait",
             "--timeout",
             "60",
@@ -191,35 +200,32 @@ def _wait_until_ready(timeout: float = 30) -> None:
     deadline = time.monotonic() + timeout
     while True:
         ready = subprocess.run(
-            [str(bin_dir() / "pg_isready"), "-h", "127.0.0.1", "-p", str(config.embedded_port())],
+            [str(bin_dir() / "pg_isready"), "-h", "127.0.0.1", "-p", str(config.WAREHOUSE_PORT.value())],
             capture_output=True,
             check=False,
         )
         if ready.returncode == 0:
             return
         if time.monotonic() > deadline:
-            raise RuntimeError(f"PostgreSQL did not become ready; see {LOG_FILE}")
+            raise RuntimeError(f"PostgreSQL did not become ready; see {log_file()}")
         time.sleep(0.2)
 
 
 def _create_databases() -> None:
-    import psycopg2
+    import psycopg
+    from psycopg import sql
 
-    connection = psycopg2.connect(config.embedded_url("postgres"))
-    connection.autocommit = True
-    with connection.cursor() as cursor:
+    with psycopg.connect(config.embedded_url("postgres"), autocommit=True) as connection:
         for database in (config.WAREHOUSE_DATABASE, config.AIRFLOW_DATABASE):
-            cursor.execute("select 1 from pg_database where datname = %s", (database,))
-            if cursor.fetchone() is None:
-                cursor.execute(f'create database "{database}"')
-    connection.close()
+            if connection.execute("select 1 from pg_database where datname = %s", (database,)).fetchone() is None:
+                connection.execute(sql.SQL("create database {}").format(sql.Identifier(database)))
 
 
 def stop() -> None:
     if not is_running():
         return
     _run(
-        [str(bin_dir() / "pg_ctl"), "stop", "--pgdata", str(DATA_DIR), "--mode", "fast", "--wait"],
+        [str(bin_dir() / "pg_ctl"), "stop", "--pgdata", str(data_dir()), "--mode", "fast", "--wait"],
         _service_account(),
         stdout=subprocess.DEVNULL,
     )
@@ -236,12 +242,12 @@ def main(argv: list[str] | None = None) -> int:
         except RuntimeError as error:
             print(f"error: {error}", file=sys.stderr)
             return 1
-        print(f"embedded PostgreSQL is up on 127.0.0.1:{config.embedded_port()} (data in {DATA_DIR})")
+        print(f"embedded PostgreSQL is up on 127.0.0.1:{config.WAREHOUSE_PORT.value()} (data in {data_dir()})")
     elif args.command == "stop":
         stop()
     elif args.command == "status":
         running = is_running()
-        print(f"embedded PostgreSQL: {f'up on 127.0.0.1:{config.embedded_port()}' if running else 'down'}")
+        print(f"embedded PostgreSQL: {f'up on 127.0.0.1:{config.WAREHOUSE_PORT.value()}' if running else 'down'}")
         return 0 if running else 3
     elif args.command == "url":
         print(config.embedded_url(args.database))

@@ -1,0 +1,298 @@
+"""Voucher selection: which voucher amount to offer a customer, and the segments behind the answer."""
+
+import datetime as dt
+
+from apiflask import APIBlueprint
+from flask import Response, render_template, request
+from marshmallow import ValidationError
+from werkzeug.exceptions import BadRequest
+
+from api_endpoint import db
+from api_endpoint.errors import ApiError
+from api_endpoint.vouchers.schemas import (
+    SEGMENT_TYPES,
+    CriteriaQuery,
+    SelectionCriteria,
+    VoucherAnswer,
+    VoucherQuestion,
+)
+
+bp = APIBlueprint("vouchers", __name__, tag="Vouchers", template_folder="templates")
+
+ANSWER_QUERY = """
+with snapshot as (
+    select as_of_date from model_production.voucher_snapshots
+    where cast(:as_of as date) is null or as_of_date = cast(:as_of as date)
+    order by as_of_date desc
+    limit 1
+),
+
+segment as (
+    select rules.segment_name
+    from model_production.voucher_segment_rules as rules
+    inner join snapshot on snapshot.as_of_date = rules.as_of_date
+    where rules.segment_type = :segment_type
+        and case rules.measure
+            when 'total_orders' then cast(:total_orders as integer)
+            else snapshot.as_of_date - cast(:last_order_date as date)
+        end between rules.min_value and coalesce(rules.max_value, 2147483647)
+    order by rules.min_value
+    limit 1
+)
+
+select
+    snapshot.as_of_date,
+    snapshot.as_of_date - cast(:last_order_date as date) as days_since_last_order,
+    segment.segment_name,
+    exists (
+        select 1 from model_production.voucher_selection as known
+        where known.as_of_date = snapshot.as_of_date and known.country_code = :country_code
+    ) as country_known,
+    selection.voucher_amount,
+    selection.voucher_uses,
+    selection.segment_uses,
+    selection.runner_up_voucher_amount,
+    selection.runner_up_voucher_uses
+from snapshot
+left join segment on true
+left join model_production.voucher_selection as selection
+    on selection.as_of_date = snapshot.as_of_date
+    and selection.country_code = :country_code
+    and selection.segment_type = :segment_type
+    and selection.segment_name = segment.segment_name
+"""
+
+KNOWN_COUNTRIES_QUERY = """
+select distinct country_code from model_production.voucher_selection
+where as_of_date = :as_of
+order by country_code
+"""
+
+CRITERIA_QUERY = """
+with snapshot as (
+    select as_of_date from model_production.voucher_snapshots
+    where cast(:as_of as date) is null or as_of_date = cast(:as_of as date)
+    order by as_of_date desc
+    limit 1
+)
+
+select
+    snapshot.as_of_date,
+    rules.segment_type,
+    rules.segment_name,
+    rules.measure,
+    rules.min_value,
+    rules.max_value,
+    selection.country_code,
+    selection.voucher_amount,
+    selection.voucher_uses,
+    selection.segment_uses,
+    selection.runner_up_voucher_amount
+from snapshot
+inner join model_production.voucher_segment_rules as rules on rules.as_of_date = snapshot.as_of_date
+left join model_production.voucher_selection as selection
+    on selection.as_of_date = rules.as_of_date
+    and selection.segment_type = rules.segment_type
+    and selection.segment_name = rules.segment_name
+order by rules.segment_type, rules.min_value, selection.country_code
+"""
+
+
+def no_snapshot(as_of: dt.date | None) -> ApiError:
+    if as_of:
+        return ApiError(
+            404,
+            "no_snapshot",
+            f"no voucher snapshot was published for {as_of.isoformat()}",
+            {"as_of": as_of.isoformat()},
+        )
+    return ApiError(404, "no_snapshot", "no voucher snapshot has been published yet: run voucher_selection")
+
+
+def answer(question: dict) -> dict:
+    """Return the voucher answer for a validated question, or raise an ApiError saying why there is none."""
+    as_of = question.get("as_of")
+    last_order_date = question["last_order_ts"].date()
+    row = db.fetch_one(
+        ANSWER_QUERY,
+        as_of=as_of,
+        segment_type=question["segment_name"],
+        total_orders=question["total_orders"],
+        last_order_date=last_order_date,
+        country_code=question["country_code"],
+    )
+    if row is None:
+        raise no_snapshot(as_of)
+    if not row["country_known"]:
+        known = [known["country_code"] for known in db.fetch_all(KNOWN_COUNTRIES_QUERY, as_of=row["as_of_date"])]
+        raise ApiError(
+            422,
+            "unknown_country",
+            f"invalid value for country_code: no data for {question['country_code']!r}",
+            {"fields": {"country_code": [f"must be one of {known}"]}},
+        )
+    measure = (
+        f"{question['total_orders']} orders"
+        if question["segment_name"] == "frequent_segment"
+        else f"{row['days_since_last_order']} days since the last order"
+    )
+    if row["segment_name"] is None:
+        raise ApiError(
+            404,
+            "no_segment",
+            f"no {question['segment_name']} matches {measure}",
+            {"segment_type": question["segment_name"], "as_of": row["as_of_date"].isoformat()},
+        )
+    if row["voucher_amount"] is None:
+        raise ApiError(
+            404,
+            "no_answer",
+            f"no voucher was used in {question['country_code']} segment {row['segment_name']}",
+            {"segment_name": row["segment_name"], "as_of": row["as_of_date"].isoformat()},
+        )
+    runner_up = None
+    if row["runner_up_voucher_amount"] is not None:
+        runner_up = {
+            "voucher_amount": float(row["runner_up_voucher_amount"]),
+            "voucher_uses": row["runner_up_voucher_uses"],
+        }
+    return {
+        "voucher_amount": float(row["voucher_amount"]),
+        "segment_type": question["segment_name"],
+        "segment_name": row["segment_name"],
+        "as_of": row["as_of_date"],
+        "country_code": question["country_code"],
+        "customer_id": question.get("customer_id"),
+        "total_orders": question["total_orders"],
+        "days_since_last_order": row["days_since_last_order"],
+        "voucher_uses": row["voucher_uses"],
+        "segment_uses": row["segment_uses"],
+        "share": round(row["voucher_uses"] / row["segment_uses"], 4),
+        "runner_up": runner_up,
+    }
+
+
+@bp.before_request
+def require_json_object():
+    """Reject a JSON endpoint's body before validation: 415 when not JSON, 400 when not a JSON object."""
+    if request.method != "POST" or request.endpoint not in (
+        "vouchers.voucher",
+        "vouchers.voucher_segment_selector",
+    ):
+        return
+    if not request.is_json:
+        raise ApiError(415, "unsupported_media_type", "the body must be JSON sent as Content-Type: application/json")
+    try:
+        body = request.get_json()
+    except BadRequest as error:
+        raise ApiError(400, "malformed_json", "the body is not valid JSON") from error
+    if not isinstance(body, dict):
+        raise ApiError(400, "malformed_json", "the body must be a JSON object")
+
+
+@bp.post("/voucher")
+@bp.input(VoucherQuestion, location="json", arg_name="question")
+@bp.output(VoucherAnswer)
+@bp.doc(responses=[400, 404, 415, 422])
+def voucher(question):
+    """Choose the voucher amount for a customer.
+
+    The answer is the most used amount in the customer's segment and country (ties: the smaller amount),
+    from the latest snapshot or the one named by `as_of`, with the counts that explain it.
+    """
+    return answer(question)
+
+
+@bp.post("/voucher_segment_selector")
+@bp.input(VoucherQuestion, location="json", arg_name="question")
+@bp.output(VoucherAnswer)
+@bp.doc(responses=[400, 404, 415, 422])
+def voucher_segment_selector(question):
+    """Choose the voucher amount for a customer (alias of POST /voucher)."""
+    return answer(question)
+
+
+def criteria(as_of: dt.date | None) -> dict:
+    rows = db.fetch_all(CRITERIA_QUERY, as_of=as_of)
+    if not rows:
+        raise no_snapshot(as_of)
+    segments: dict[tuple, dict] = {}
+    for row in rows:
+        key = (row["segment_type"], row["segment_name"])
+        segment = segments.setdefault(
+            key,
+            {
+                "segment_type": row["segment_type"],
+                "segment_name": row["segment_name"],
+                "measure": row["measure"],
+                "min_value": row["min_value"],
+                "max_value": row["max_value"],
+                "answers": [],
+            },
+        )
+        if row["country_code"] is not None:
+            segment["answers"].append(
+                {
+                    "country_code": row["country_code"],
+                    "voucher_amount": float(row["voucher_amount"]),
+                    "voucher_uses": row["voucher_uses"],
+                    "segment_uses": row["segment_uses"],
+                    "runner_up_voucher_amount": (
+                        float(row["runner_up_voucher_amount"]) if row["runner_up_voucher_amount"] is not None else None
+                    ),
+                }
+            )
+    return {"as_of": rows[0]["as_of_date"], "segments": list(segments.values())}
+
+
+@bp.get("/selection_criteria")
+@bp.input(CriteriaQuery, location="query", arg_name="query")
+@bp.output(SelectionCriteria, content_type="application/json")
+@bp.doc(responses=[404, 422])
+def selection_criteria(query):
+    """List the segment rules with the current answer per country and segment.
+
+    A browser gets an HTML table; send `Accept: application/json` for JSON.
+    """
+    result = criteria(query.get("as_of"))
+    if request.accept_mimetypes.best_match(["text/html", "application/json"]) == "text/html":
+        countries = sorted({each["country_code"] for segment in result["segments"] for each in segment["answers"]})
+        # A Response passes through the output schema untouched.
+        return Response(
+            render_template("vouchers/selection_criteria.html", result=result, countries=countries),
+            mimetype="text/html",
+        )
+    return result
+
+
+def _form_question(form) -> dict:
+    """Turn the HTML form's strings into the JSON question's types, leaving bad values for validation."""
+    question = {key: value for key, value in form.items() if value != ""}
+    for key in ("customer_id", "total_orders"):
+        if key in question and question[key].lstrip("-").isdigit():
+            question[key] = int(question[key])
+    return question
+
+
+@bp.route("/search_voucher", methods=["GET", "POST"])
+@bp.doc(responses={200: {"description": "An HTML form.", "content": {"text/html": {}}}})
+def search_voucher():
+    """Ask the voucher question through an HTML form."""
+    values, result, error, status = {}, None, None, 200
+    if request.method == "POST":
+        values = request.form.to_dict()
+        try:
+            result = answer(VoucherQuestion().load(_form_question(values)))
+        except ValidationError as invalid:
+            status = 422
+            error = {
+                "message": "invalid value for " + ", ".join(sorted(invalid.messages)),
+                "details": invalid.messages,
+            }
+        except ApiError as refused:
+            status = refused.status_code
+            error = {"message": refused.message, "details": refused.detail}
+    html = render_template(
+        "vouchers/search_voucher.html", values=values, result=result, error=error, segment_types=SEGMENT_TYPES
+    )
+    return html, status, {"Content-Type": "text/html; charset=utf-8"}

@@ -1,1 +1,0 @@
-"""DAG tests: real dag.test() runs on a real PostgreSQL."""

@@ -1,0 +1,1 @@
+select * from model_staging.example_totals where total < 0

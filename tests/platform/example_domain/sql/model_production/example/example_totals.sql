@@ -1,0 +1,3 @@
+{{ config(replace="all") }}
+
+select events, total from model_staging.example_totals

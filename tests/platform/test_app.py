@@ -1,0 +1,62 @@
+"""The app factory: one blueprint per registered domain, a connection per request closed on teardown, health."""
+
+import psycopg
+import pytest
+
+from api_endpoint import create_app, db
+from warehouse import registry
+
+
+def test_the_factory_registers_the_platform_and_every_domain(app):
+    expected = {"health", *(domain.blueprint.rsplit(":", 1)[0].rsplit(".", 1)[-1] for domain in registry.domains())}
+    assert expected <= set(app.blueprints)
+
+
+def test_testing_config_is_passed_in(published):
+    assert not create_app({"DATABASE_URL": published}).testing
+    assert create_app({"TESTING": True, "DATABASE_URL": published}).testing
+
+
+def test_a_request_has_one_connection_closed_on_teardown(app):
+    with app.app_context():
+        connection = db.get_db()
+        assert db.get_db() is connection
+        assert db.fetch_one("select 1 as one") == {"one": 1}
+    assert connection.closed
+
+
+def test_check_status(client):
+    response = client.get("/check_status")
+    assert response.get_data(as_text=True) == "Active!"
+
+
+def test_ready_checks_the_database(client):
+    assert client.get("/ready").json == {
+        "status": "ready",
+        "database": "ok",
+        "latest_voucher_snapshot": "2018-09-15",
+        "latest_kpi_interval_end": "2017-03-01T09:00:00+00:00",
+    }
+
+
+def test_ready_is_503_without_a_database(published):
+    from api_endpoint import create_app
+
+    app = create_app({"DATABASE_URL": "postgresql://nobody:wrong@127.0.0.1:1/none"})
+    response = app.test_client().get("/ready")
+    assert response.status_code == 503
+    assert response.json["code"] == "database_unavailable"
+
+
+def test_the_api_role_cannot_write(published):
+
+    with psycopg.connect(published) as connection:
+        with pytest.raises(psycopg.errors.ReadOnlySqlTransaction):
+            connection.execute("delete from model_production.voucher_selection")
+    with psycopg.connect(published) as connection:
+        connection.execute("set transaction read write")
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            connection.execute("delete from model_production.voucher_selection")
+    with psycopg.connect(published) as connection:
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            connection.execute("select * from raw.voucher_events")

@@ -1,0 +1,75 @@
+"""COPY loading: lineage, reuse of a file already loaded, and no trace left by a load that fails part way."""
+
+import psycopg
+import pytest
+
+from tests.vouchers.factories import event, write_voucher_csv
+from warehouse import loading
+from warehouse.domains.vouchers import source as vouchers
+from warehouse.models import run_statements
+
+
+@pytest.fixture
+def raw_tables(db):
+    run_statements(db, ["audit/load_batches.sql", "audit/rejected_rows.sql", "raw/vouchers/voucher_events.sql"])
+    return db
+
+
+def test_copy_keeps_lineage(raw_tables, tmp_path):
+    source = write_voucher_csv(tmp_path / "v.csv", [event(), event(country_code="")])
+    batch = vouchers.load_file(raw_tables, str(source))
+    rows = raw_tables.execute(
+        "select batch_id, source_row_number, source_name, country_code from raw.voucher_events order by 2"
+    ).fetchall()
+    assert rows == [(batch.batch_id, 1, str(source), "Peru"), (batch.batch_id, 2, str(source), "")]
+    checksum = raw_tables.execute("select source_checksum from audit.load_batches").fetchone()[0]
+    assert checksum == loading.file_checksum(source)
+
+
+def test_a_file_already_loaded_is_reused(raw_tables, tmp_path):
+    source = write_voucher_csv(tmp_path / "v.csv", [event()])
+    first = vouchers.load_file(raw_tables, str(source))
+    again = vouchers.load_file(raw_tables, str(source))
+    assert (again.batch_id, again.reused, first.reused) == (first.batch_id, True, False)
+    assert raw_tables.execute("select count(*) from raw.voucher_events").fetchone() == (1,)
+
+
+def test_a_database_lost_mid_copy_leaves_nothing_and_a_retry_completes(raw_tables, warehouse_url, tmp_path):
+    source = write_voucher_csv(tmp_path / "v.csv", [event()] * 3)
+    chunks = list(vouchers.csv_chunks(source))
+    loader = psycopg.connect(warehouse_url, autocommit=True)
+
+    def chunks_then_connection_lost():
+        yield chunks[0][: len(chunks[0]) // 2]
+        # The server ends the loading session half way through the file.
+        raw_tables.execute("select pg_terminate_backend(%s)", (loader.info.backend_pid,))
+        yield chunks[0][len(chunks[0]) // 2 :]
+
+    with pytest.raises(psycopg.OperationalError):
+        loading.copy_batch(
+            loader,
+            source_kind="voucher_events",
+            source_name=str(source),
+            checksum="abc",
+            table="raw.voucher_events",
+            columns=["source_row_number", *vouchers.SOURCE_COLUMNS],
+            chunks=chunks_then_connection_lost(),
+        )
+    assert raw_tables.execute("select count(*) from audit.load_batches").fetchone() == (0,)
+    assert raw_tables.execute("select count(*) from raw.voucher_events").fetchone() == (0,)
+
+    with psycopg.connect(warehouse_url, autocommit=True) as retry:
+        batch = vouchers.load_file(retry, str(source))
+    assert batch.row_count == 3
+    assert raw_tables.execute("select count(*) from raw.voucher_events").fetchone() == (3,)
+
+
+def test_a_missing_column_is_a_clear_error(raw_tables, tmp_path):
+    (tmp_path / "v.csv").write_text("timestamp,country_code\n2018-01-01,Peru\n")
+    with pytest.raises(ValueError, match="lacks the voucher columns"):
+        vouchers.load_file(raw_tables, str(tmp_path / "v.csv"))
+
+
+def test_a_missing_file_is_a_clear_error(raw_tables, tmp_path):
+    with pytest.raises(FileNotFoundError, match="source file not found"):
+        vouchers.load_file(raw_tables, str(tmp_path / "absent.parquet"))

@@ -1,1 +1,0 @@
-"""SQL tests: loading and data checks run directly against PostgreSQL."""

@@ -1,0 +1,1 @@
+"""Voucher selection: its pipeline on real and crafted files, its API and its sample generator."""

@@ -1,0 +1,81 @@
+"""The voucher pages, the criteria as JSON, and the voucher endpoints in the OpenAPI document."""
+
+
+def test_selection_criteria_html_for_a_browser(client):
+    response = client.get("/selection_criteria", headers={"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"})
+    assert response.status_code == 200
+    assert response.mimetype == "text/html"
+    page = response.get_data(as_text=True)
+    assert "2018-09-15" in page
+    assert "<th>Peru</th>" in page
+    assert "2640.00" in page
+
+
+def test_selection_criteria_json(client):
+    response = client.get("/selection_criteria", headers={"Accept": "application/json"})
+    assert response.status_code == 200
+    body = response.json
+    assert body["as_of"] == "2018-09-15"
+    segments = {(s["segment_type"], s["segment_name"]): s for s in body["segments"]}
+    assert len(segments) == 8
+    answers = segments[("frequent_segment", "5-13")]["answers"]
+    assert answers == [
+        {
+            "country_code": "Peru",
+            "voucher_amount": 2640.0,
+            "voucher_uses": 3,
+            "segment_uses": 5,
+            "runner_up_voucher_amount": 4400.0,
+        }
+    ]
+    assert segments[("recency_segment", "180+")]["max_value"] is None
+
+
+def test_selection_criteria_bad_as_of_is_400(client):
+    response = client.get("/selection_criteria?as_of=yesterday", headers={"Accept": "application/json"})
+    assert response.status_code == 400
+    assert "as_of" in response.json["details"]["fields"]
+
+
+def test_search_voucher_form_renders(client):
+    response = client.get("/search_voucher")
+    assert response.status_code == 200
+    assert '<form method="post"' in response.get_data(as_text=True)
+
+
+def test_search_voucher_answers(client):
+    response = client.post(
+        "/search_voucher",
+        data={
+            "country_code": "Peru",
+            "first_order_ts": "2017-05-03 00:00:00",
+            "last_order_ts": "2018-06-07 00:00:00",
+            "total_orders": "5",
+            "segment_name": "frequent_segment",
+        },
+    )
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert 'id="answer"' in page and "2640.00" in page and "5-13" in page
+
+
+def test_search_voucher_shows_errors(client):
+    response = client.post("/search_voucher", data={"country_code": "Peru", "total_orders": "many"})
+    assert response.status_code == 422
+    assert "total_orders" in response.get_data(as_text=True)
+
+
+def test_openapi_document_describes_every_endpoint(client):
+    spec = client.get("/openapi.json").json
+    assert spec["openapi"].startswith("3.")
+    for path in [
+        "/voucher",
+        "/voucher_segment_selector",
+        "/selection_criteria",
+        "/search_voucher",
+    ]:
+        assert path in spec["paths"], path
+    voucher = spec["paths"]["/voucher"]["post"]
+    assert voucher["summary"] == "Choose the voucher amount for a customer."
+    assert {"400", "404", "415", "422"} <= set(voucher["responses"])
+    assert client.get("/docs").status_code == 200

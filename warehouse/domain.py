@@ -1,0 +1,110 @@
+"""What a domain declares, once: its DAG, its loader, its models, checks and publication, its API and samples.
+
+The DAG factory, the API factory, readiness, quickstart's first runs and the benchmark all read these
+declarations from the registry; nothing else needs to know a domain exists.
+"""
+
+import datetime as dt
+import importlib
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from warehouse.config import SQL_DIR, Setting
+
+
+def import_string(dotted: str) -> Any:
+    """Return the object named `package.module:attribute`."""
+    module_name, _, attribute = dotted.partition(":")
+    return getattr(importlib.import_module(module_name), attribute)
+
+
+@dataclass(frozen=True)
+class RunContext:
+    """What a loader knows of the run that called it."""
+
+    # The DAG's params: name -> JSON-schema keywords of an Airflow Param (default, type, format, description).
+    params: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    dag_id: str | None = None
+    run_id: str | None = None
+    # The end of the run's data interval (a scheduled run), or when it was triggered.
+    interval_end: dt.datetime | None = None
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """When a DAG runs: a UTC cron expression, and the data interval each run covers (None: a point in time)."""
+
+    cron: str
+    interval: dt.timedelta | None = None
+
+
+@dataclass(frozen=True)
+class Step:
+    """One task that materialises models, in order, in one transaction."""
+
+    task_id: str
+    models: Sequence[str]
+
+
+@dataclass(frozen=True)
+class Fact:
+    """A value `/ready` reports: `query` runs once `relation` exists (None before)."""
+
+    name: str
+    relation: str
+    query: str
+
+
+@dataclass(frozen=True)
+class Bench:
+    """How the benchmark feeds the pipeline: generate `rows` of input into a folder, then run it from there."""
+
+    # generate(folder, rows) -> (file for the bare COPY baseline, its COPY options, run params for the loader)
+    generate: str
+    copy_columns: int
+    default_rows: int
+
+
+@dataclass(frozen=True)
+class Domain:
+    """One domain of the warehouse, from source file to API."""
+
+    name: str
+    dag_id: str
+    description: str
+    # None: triggered only.
+    schedule: Schedule | None
+    # `package.module:function` that loads the run's source into raw and returns the work for the models
+    # (a small dict, their bound parameters), or None when there is nothing new to do.
+    load: str
+    load_task_id: str
+    stage: Step
+    build: Sequence[Step]
+    publish: Step
+    # Relations the pipeline loads into or reads besides its models: raw tables, seeds, state tables.
+    relations: Sequence[str] = ()
+    # The DAG's params: name -> JSON-schema keywords of an Airflow Param (default, type, format, description).
+    params: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    # `package.module:bp`, the API blueprint that answers from this domain's production tables.
+    blueprint: str | None = None
+    facts: Sequence[Fact] = ()
+    # Settings that name a source file or folder on the host (Docker Compose mounts them).
+    sources: Sequence[Setting] = ()
+    # conf of the run `quickstart run` triggers first: a function of nothing, read when quickstart runs.
+    first_run: Callable[[], dict] = dict
+    bench: Bench | None = None
+    tags: Sequence[str] = ()
+    sql_dir: Path = SQL_DIR
+
+    @property
+    def checks(self) -> list[str]:
+        """The domain's data checks: every query under sql/checks/<domain>/, by name."""
+        folder = self.sql_dir / "checks" / self.name
+        return sorted(f"checks/{self.name}/{path.name}" for path in folder.glob("*.sql"))
+
+    @property
+    def steps(self) -> list[Step]:
+        """Every model step in the order a run can take them."""
+        return [self.stage, *self.build, self.publish]

@@ -1,0 +1,1 @@
+"""The warehouse's domains: each one a package that declares its pipeline, API and samples."""

@@ -1,0 +1,148 @@
+"""Pick up IP-flow files from the landing folder and load each new or changed one into raw.ipflow_records."""
+
+import logging
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+
+from warehouse import config, loading
+from warehouse.domain import RunContext
+from warehouse.domains.telecom import TELECOM_LANDING_DIR
+from warehouse.domains.telecom.contract import FILE_PATTERN, HEADER
+
+log = logging.getLogger(__name__)
+
+SOURCE_KIND = "ipflow_records"
+RAW_TABLE = "raw.ipflow_records"
+LINES_PER_CHUNK = 100_000
+
+
+def landing_dir() -> Path:
+    """Return TELECOM_LANDING_DIR, or the generated sample folder (made on first use)."""
+    configured = TELECOM_LANDING_DIR.value()
+    if configured:
+        return configured
+    sample_dir = config.state_dir() / "samples" / "telecom"
+    if not sample_dir.exists():
+        from warehouse.domains.telecom.sample import write_landing
+
+        write_landing(sample_dir)
+    return sample_dir
+
+
+def landed_files(folder: Path) -> list[Path]:
+    """Return the folder's IP-flow files in delivery order: by timestamp, then part."""
+    if not folder.is_dir():
+        raise FileNotFoundError(f"landing folder not found: {folder}")
+    delivered = {}
+    for path in folder.iterdir():
+        match = FILE_PATTERN.match(path.name)
+        if match and path.is_file():
+            delivered[path] = (int(match[1]), int(match[2]))
+    return sorted(delivered, key=delivered.get)
+
+
+def copy_lines(path: Path) -> Iterator[bytes]:
+    """Yield the file's rows in COPY text format: row number, tab, the line as it arrived (CRLF or LF)."""
+    buffer: list[bytes] = []
+    with open(path, "rb") as source:
+        source.readline()
+        for row_number, line in enumerate(source, start=1):
+            line = line.rstrip(b"\r\n").replace(b"\\", b"\\\\").replace(b"\t", b"\\t").replace(b"\r", b"\\r")
+            buffer.append(b"%d\t%s\n" % (row_number, line))
+            if len(buffer) == LINES_PER_CHUNK:
+                yield b"".join(buffer)
+                buffer.clear()
+    if buffer:
+        yield b"".join(buffer)
+
+
+def header_problem(path: Path) -> str | None:
+    with open(path, "rb") as source:
+        header = source.readline().decode("utf-8", errors="replace").strip().lower().replace(" ", "")
+    if header != HEADER:
+        return f"unexpected header {header[:200]!r}; expected {HEADER!r}"
+    return None
+
+
+def load_landing(
+    connection: psycopg.Connection, folder: Path, *, dag_id: str | None = None, run_id: str | None = None
+) -> list[loading.Batch]:
+    """Load every file not yet loaded with its current content; return the new batches."""
+    batches = []
+    for path in landed_files(folder):
+        checksum = loading.file_checksum(path)
+        if loading.latest_batch(connection, SOURCE_KIND, path.name, checksum) or _already_refused(
+            connection, path.name, checksum
+        ):
+            continue
+        problem = header_problem(path)
+        if problem:
+            log.error("refusing %s: %s", path.name, problem)
+            with connection.transaction():
+                connection.execute(
+                    """
+                    insert into audit.rejected_files (source_kind, source_name, source_checksum, reason, dag_id, run_id)
+                    values (%s, %s, %s, %s, %s, %s)
+                    """,
+                    (SOURCE_KIND, path.name, checksum, problem, dag_id, run_id),
+                )
+            continue
+        batches.append(
+            loading.copy_batch(
+                connection,
+                source_kind=SOURCE_KIND,
+                source_name=path.name,
+                checksum=checksum,
+                table=RAW_TABLE,
+                columns=["source_row_number", "line"],
+                chunks=copy_lines(path),
+                copy_format="text",
+                dag_id=dag_id,
+                run_id=run_id,
+            )
+        )
+    return batches
+
+
+def _already_refused(connection: psycopg.Connection, name: str, checksum: str) -> bool:
+    return bool(
+        connection.execute(
+            "select 1 from audit.rejected_files where source_kind = %s and source_name = %s and source_checksum = %s",
+            (SOURCE_KIND, name, checksum),
+        ).fetchone()
+    )
+
+
+def load(connection: psycopg.Connection, context: RunContext) -> dict | None:
+    """Load what is new in the landing folder; return the batches to stage (also any a failed run left behind),
+    or None when there is nothing to do."""
+    folder = Path(context.params.get("landing_dir") or landing_dir())
+    load_landing(connection, folder, dag_id=context.dag_id, run_id=context.run_id)
+    pending = pending_batches(connection)
+    if pending or has_dirty_intervals(connection):
+        return {"batch_ids": pending}
+    log.info("nothing new in %s", folder)
+    return None
+
+
+def pending_batches(connection: psycopg.Connection) -> list[int]:
+    """Return loaded batches that staging has not taken in yet, oldest first."""
+    rows = connection.execute(
+        """
+        select batch_id from audit.load_batches as batches
+        where source_kind = %s
+            and not exists (
+                select 1 from state.telecom_staged_batches as staged
+                where staged.batch_id = batches.batch_id
+            )
+        order by batch_id
+        """,
+        (SOURCE_KIND,),
+    ).fetchall()
+    return [batch_id for (batch_id,) in rows]
+
+
+def has_dirty_intervals(connection: psycopg.Connection) -> bool:
+    return bool(connection.execute("select 1 from state.telecom_dirty_intervals limit 1").fetchone())

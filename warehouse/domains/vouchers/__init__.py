@@ -1,0 +1,60 @@
+"""Voucher selection: which voucher amount to offer a customer, from the most used amount in their segment."""
+
+import datetime as dt
+
+from warehouse import config
+from warehouse.domain import Bench, Domain, Fact, Schedule, Step
+
+VOUCHER_SOURCE = config.setting(
+    "VOUCHER_SOURCE",
+    None,
+    "path or http(s) URL of the voucher file (parquet, or CSV with the same columns). Unset: a generated sample.",
+)
+VOUCHER_AS_OF = config.setting(
+    "VOUCHER_AS_OF", "2018-09-15", "snapshot date (YYYY-MM-DD) of the voucher run that `quickstart run` triggers"
+)
+
+DOMAIN = Domain(
+    name="vouchers",
+    dag_id="voucher_selection",
+    description="the most used voucher amount per country and customer segment, as of a date",
+    # Daily at midnight UTC, for the day that just ended. There is deliberately no start_date: with one, the
+    # scheduler would build today's snapshot the moment the DAG is unpaused; without, it waits for midnight.
+    schedule=Schedule("0 0 * * *", interval=dt.timedelta(days=1)),
+    params={
+        "as_of": {"default": None, "type": ["null", "string"], "format": "date", "description": "Snapshot date."},
+        "source": {"default": None, "type": ["null", "string"], "description": "Voucher file path or URL."},
+    },
+    relations=["raw/vouchers/voucher_events.sql", "raw/vouchers/voucher_segment_rules.sql"],
+    load="warehouse.domains.vouchers.source:load",
+    load_task_id="load_voucher_file",
+    stage=Step(
+        "stage_voucher_events",
+        [
+            "model_staging/vouchers/int_voucher__events_checked.sql",
+            "model_staging/vouchers/stg_voucher__events.sql",
+            "audit/vouchers/rejected_voucher_events.sql",
+        ],
+    ),
+    build=[Step("build_voucher_segment_usage", ["model_staging/vouchers/voucher_segment_usage.sql"])],
+    publish=Step(
+        "publish_voucher_selection",
+        [
+            "model_production/vouchers/voucher_snapshots.sql",
+            "model_production/vouchers/voucher_segment_rules.sql",
+            "model_production/vouchers/voucher_selection.sql",
+        ],
+    ),
+    blueprint="api_endpoint.vouchers:bp",
+    facts=[
+        Fact(
+            "latest_voucher_snapshot",
+            "model_production.voucher_snapshots",
+            "select max(as_of_date) from model_production.voucher_snapshots",
+        )
+    ],
+    sources=[VOUCHER_SOURCE],
+    first_run=lambda: {"as_of": VOUCHER_AS_OF.value(), "source": VOUCHER_SOURCE.value()},
+    bench=Bench(generate="warehouse.domains.vouchers.sample:bench_input", copy_columns=6, default_rows=1_000_000),
+    tags=["voucher"],
+)
