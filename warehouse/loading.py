@@ -4,7 +4,7 @@ import hashlib
 import logging
 import shutil
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -23,9 +23,6 @@ class Batch:
     batch_id: int
     row_count: int
     reused: bool
-
-    def as_dict(self) -> dict:
-        return asdict(self)
 
 
 def is_url(source: str) -> bool:

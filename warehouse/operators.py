@@ -21,15 +21,18 @@ class WarehouseSQLOperator(BaseSQLOperator):
         self.parameters = parameters
         self.sql_dir = Path(sql_dir)
 
-    def query(self, path: str) -> tuple[list[str], list[tuple]]:
-        """Run one query file; return its column names and rows."""
-        from psycopg import ClientCursor
-
+    def render(self, path: str) -> str:
         from warehouse.models import render
+
+        return render(path, self.sql_dir).sql
+
+    def query(self, sql_text: str) -> tuple[list[str], list[tuple]]:
+        """Run one query with the run's parameters bound; return its column names and rows."""
+        from psycopg import ClientCursor
 
         with self.get_db_hook().get_conn() as connection:
             cursor = ClientCursor(connection)
-            cursor.execute(render(path, self.sql_dir).sql, self.parameters or None)
+            cursor.execute(sql_text, self.parameters or None)
             return [column.name for column in cursor.description], cursor.fetchall()
 
 
@@ -62,19 +65,12 @@ class FailingRowsCheckOperator(WarehouseSQLOperator):
         self.check = check
 
     def execute(self, context) -> None:
-        from warehouse.models import render
-
-        check = render(self.check, self.sql_dir).sql
+        check = self.render(self.check)
         # The check's own SQL (a project file, never request input) runs as a subquery, so only its first rows
         # travel back; its values are bound parameters.
-        wrapped = f"select count(*) over () as failing_rows, failing.* from ({check}\n) as failing limit {SAMPLE_ROWS}"  # noqa: S608
-        from psycopg import ClientCursor
-
-        with self.get_db_hook().get_conn() as connection:
-            cursor = ClientCursor(connection)
-            cursor.execute(wrapped, self.parameters or None)
-            columns = [column.name for column in cursor.description]
-            rows = cursor.fetchall()
+        columns, rows = self.query(
+            f"select count(*) over () as failing_rows, failing.* from ({check}\n) as failing limit {SAMPLE_ROWS}"  # noqa: S608
+        )
         name = Path(self.check).stem
         if not rows:
             self.log.info("check %s passed: no failing rows", name)
@@ -90,7 +86,7 @@ class RejectsReportOperator(WarehouseSQLOperator):
     """Log, as a table, how many rows of the run's batches each rule rejected."""
 
     def execute(self, context) -> dict[str, int]:
-        _, rows = self.query("audit/rejects_by_rule.sql")
+        _, rows = self.query(self.render("audit/rejects_by_rule.sql"))
         counts = {rule: row_count for rule, row_count in rows}
         if not counts:
             self.log.info("no row was rejected")

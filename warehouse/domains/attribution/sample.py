@@ -9,6 +9,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from warehouse.domains.attribution.algorithms import ADDITIVE
+
 DEFAULT_SEED = 20180101
 GAME_TYPES = ["Video Reels", "Reel Spinner", "Video Poker", "Multi-Game", "Keno"]
 GAME_TYPE_WEIGHTS = [0.42, 0.22, 0.16, 0.12, 0.08]
@@ -25,16 +27,7 @@ DENOMINATION_PULL_FACTOR = np.array([1.0, 1.0, 0.95, 0.9, 0.8, 0.6])
 WEEKDAY_FACTOR = np.array([0.82, 0.78, 0.84, 0.93, 1.18, 1.38, 1.07])
 
 MONEY_COLUMNS = ["coinInCarded", "coinInUncarded", "theoWin", "actualWin", "timeOnDevice"]
-METER_COLUMNS = [
-    "coinInCarded",
-    "coinInUncarded",
-    "handlePullsCarded",
-    "handlePullsUncarded",
-    "theoWin",
-    "actualWin",
-    "timeOnDevice",
-    "sessionsCarded",
-]
+METER_COLUMNS = list(ADDITIVE)
 COLUMNS = ["gamingDate", "assetNumber", "bank", "zone", "gameType", "denomination", *METER_COLUMNS]
 TOTAL_COLUMNS = ["coinIn", "handlePulls"]
 
