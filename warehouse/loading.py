@@ -1,19 +1,22 @@
 """Fetch source files and bulk-load them into `raw` with COPY, one lineage batch per file."""
 
 import hashlib
+import io
 import logging
 import shutil
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import psycopg
+import pyarrow as pa
 from psycopg import sql
 
 log = logging.getLogger(__name__)
 
 CHUNK_BYTES = 8 * 1024 * 1024
+BATCH_ROWS = 250_000
 
 
 @dataclass(frozen=True)
@@ -122,3 +125,114 @@ def copy_batch(
     log.info("loaded %d rows of %s into %s as batch %d", row_count, source_name, table, batch_id)
     return Batch(batch_id=batch_id, row_count=row_count, reused=False)
 
+
+
+def is_parquet(path: Path) -> bool:
+    with open(path, "rb") as source:
+        return source.read(4) == b"PAR1"
+
+
+def record_batches(
+    path: Path, columns: Sequence[str], optional: Sequence[str] = (), batch_rows: int = BATCH_ROWS
+) -> Iterator[pa.RecordBatch]:
+    """Stream a parquet or CSV file as record batches of `columns` then the `optional` columns it carries.
+
+    A required column the file lacks fails the load, naming it. An optional column it lacks is all null.
+    CSV columns are read as text, as raw keeps them; blank fields stay blank strings.
+    """
+    wanted = [*columns, *optional]
+    if is_parquet(path):
+        import pyarrow.parquet as pq
+
+        parquet = pq.ParquetFile(path)
+        present = set(parquet.schema_arrow.names)
+        _require_columns(path, columns, present)
+        for record_batch in parquet.iter_batches(batch_size=batch_rows, columns=[c for c in wanted if c in present]):
+            yield _with_absent_columns(record_batch, wanted)
+        return
+
+    import csv
+
+    import pyarrow.csv as pcsv
+
+    with open(path, newline="", encoding="utf-8", errors="replace") as source:
+        header = next(csv.reader(source), [])
+    _require_columns(path, columns, {name.strip() for name in header})
+    reader = pcsv.open_csv(
+        path,
+        read_options=pcsv.ReadOptions(block_size=64 * 1024 * 1024),
+        convert_options=pcsv.ConvertOptions(
+            column_types={column: pa.string() for column in wanted},
+            include_columns=wanted,
+            include_missing_columns=True,
+            strings_can_be_null=False,
+        ),
+    )
+    yield from reader
+
+
+def _require_columns(path: Path, columns: Sequence[str], present: set[str]) -> None:
+    missing = [column for column in columns if column not in present]
+    if missing:
+        raise ValueError(f"{path} lacks the columns {missing}")
+
+
+def _with_absent_columns(record_batch: pa.RecordBatch, wanted: Sequence[str]) -> pa.RecordBatch:
+    names = record_batch.schema.names
+    arrays = [
+        record_batch.column(name) if name in names else pa.nulls(record_batch.num_rows, pa.string()) for name in wanted
+    ]
+    return pa.RecordBatch.from_arrays(arrays, names=list(wanted))
+
+
+def csv_chunks(path: Path, columns: Sequence[str], optional: Sequence[str] = ()) -> Iterator[bytes]:
+    """Yield the file as CSV for COPY: a source row number, then the columns as text (null: an absent column)."""
+    import pyarrow.csv as pcsv
+
+    wanted = [*columns, *optional]
+    next_row_number = 1
+    for record_batch in record_batches(path, columns, optional):
+        row_numbers = pa.array(range(next_row_number, next_row_number + record_batch.num_rows), pa.int64())
+        next_row_number += record_batch.num_rows
+        arrays = [row_numbers] + [record_batch.column(name).cast(pa.string()) for name in wanted]
+        table = pa.Table.from_arrays(arrays, names=["source_row_number", *wanted])
+        buffer = io.BytesIO()
+        # An empty string is written quoted and a null unquoted, so COPY tells a blank field from an absent one.
+        pcsv.write_csv(table, buffer, pcsv.WriteOptions(include_header=False, quoting_style="needed"))
+        yield buffer.getvalue()
+
+
+def load_file(
+    connection: psycopg.Connection,
+    source: str,
+    *,
+    source_kind: str,
+    table: str,
+    columns: Mapping[str, str],
+    optional: Mapping[str, str] | None = None,
+    landing_dir: Path,
+    dag_id: str | None = None,
+    run_id: str | None = None,
+) -> Batch:
+    """Load a file (path or http(s) URL, parquet or CSV) into raw `table` as one batch, unless already loaded.
+
+    `columns` maps each required source column to its raw column, `optional` those a file may leave out.
+    """
+    optional = optional or {}
+    path = fetch(source, landing_dir)
+    checksum = file_checksum(path)
+    existing = latest_batch(connection, source_kind, source, checksum)
+    if existing is not None:
+        log.info("%s (sha256 %s) is already batch %d; not loading it again", source, checksum, existing.batch_id)
+        return existing
+    return copy_batch(
+        connection,
+        source_kind=source_kind,
+        source_name=source,
+        checksum=checksum,
+        table=table,
+        columns=["source_row_number", *columns.values(), *optional.values()],
+        chunks=csv_chunks(path, list(columns), list(optional)),
+        dag_id=dag_id,
+        run_id=run_id,
+    )
