@@ -172,9 +172,20 @@ PUBLISHED_ROWS = (
 )
 
 
+CASINO = {"assets": 540, "days": 260, "causes": 20}
+
+
 @pytest.fixture(scope="session")
-def published(warehouse_url, dag_runner, tmp_path_factory):
-    """Publish, once for every API test, the 2018-09-15 voucher snapshot and the KPIs of two intervals.
+def casino(tmp_path_factory):
+    """A generated casino with 20 injected causes and its sidecar: 540 machines over 260 days."""
+    from warehouse.domains.attribution.sample import write_asset_metrics
+
+    return write_asset_metrics(tmp_path_factory.mktemp("casino") / "asset_metrics.csv", **CASINO)
+
+
+@pytest.fixture(scope="session")
+def published(warehouse_url, dag_runner, casino, tmp_path_factory):
+    """Publish, once for every API test, the 2018-09-15 voucher snapshot, the KPIs of two intervals and a casino.
 
     They go to the API tests' own database: the DAG runs load it through the warehouse connection pointed there.
     """
@@ -185,6 +196,7 @@ def published(warehouse_url, dag_runner, tmp_path_factory):
     os.environ["AIRFLOW_CONN_WAREHOUSE"] = API_WAREHOUSE_TEST_URL
     try:
         publish_samples(dag_runner, tmp_path_factory.mktemp("api"))
+        dag_runner("asset_metrics", conf={"source": str(casino.data_path)})
     finally:
         os.environ["AIRFLOW_CONN_WAREHOUSE"] = WAREHOUSE_TEST_URL
     return API_READER_TEST_URL

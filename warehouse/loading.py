@@ -126,7 +126,6 @@ def copy_batch(
     return Batch(batch_id=batch_id, row_count=row_count, reused=False)
 
 
-
 def is_parquet(path: Path) -> bool:
     with open(path, "rb") as source:
         return source.read(4) == b"PAR1"

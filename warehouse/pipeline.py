@@ -1,6 +1,6 @@
 """Build a domain's DAG from its declaration: every domain's pipeline has the same shape.
 
-    create_relations >> load >> stage >> [report_rejected_rows, build...] ; build >> check_* >> publish
+    create_relations >> load >> stage >> [report_rejected_rows, build...] ; build (or stage) >> check_* >> publish
 
 The load task returns the run's work (the models' bound parameters) or stops the run when there is nothing new.
 """
@@ -78,7 +78,10 @@ def build_dag(domain: Domain, doc_md: str | None = None) -> DAG:
         publish = ModelOperator(task_id=domain.publish.task_id, models=domain.publish.models, parameters=work)
 
         create_relations >> work >> stage >> [report, *build]
-        for step in build:
-            step >> checks >> publish
+        # A domain with no build steps checks what staging made.
+        for step in build or [stage]:
+            step >> (checks or publish)
+        if checks:
+            checks >> publish
 
     return pipeline()

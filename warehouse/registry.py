@@ -7,6 +7,7 @@ from warehouse.domain import Domain
 DOMAIN_MODULES = [
     "warehouse.domains.vouchers",
     "warehouse.domains.telecom",
+    "warehouse.domains.attribution",
 ]
 
 _registered: dict[str, Domain] = {}

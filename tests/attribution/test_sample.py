@@ -18,6 +18,7 @@ from warehouse.domains.attribution.sample import (
     TOTAL_COLUMNS,
     dirty_rules,
     main,
+    staging_rule,
     write_asset_metrics,
 )
 
@@ -95,7 +96,7 @@ def _broken_rules(row: dict, seen: set) -> set[str]:
     if key in seen:
         broken.add("duplicate_asset_day")
     seen.add(key)
-    return broken
+    return {staging_rule(rule) for rule in broken}
 
 
 def _clean_rows_by_date(rows: list[dict], sidecar: dict) -> dict[str, list[dict]]:
@@ -251,7 +252,7 @@ def test_casino_has_zones_of_banks_and_independent_attributes(small_casino):
 def test_each_dirty_row_breaks_exactly_its_rule_and_clean_rows_none(small_casino):
     _, rows, sidecar = small_casino
     recorded = {entry["source_row_number"]: entry["rule"] for entry in sidecar["dirty_rows"]}
-    assert set(recorded.values()) == set(dirty_rules(totals=True))
+    assert set(recorded.values()) == {staging_rule(rule) for rule in dirty_rules(totals=True)}
     seen = set()
     for number, row in enumerate(rows, start=1):
         expected = {recorded[number]} if number in recorded else set()
@@ -263,7 +264,7 @@ def test_command_line_without_totals_still_breaks_one_rule_per_dirty_row(tmp_pat
     sidecar = json.loads((tmp_path / "am.causes.json").read_text())
     assert sidecar["generator"]["totals"] is False and sidecar["columns"] == COLUMNS
     recorded = {entry["source_row_number"]: entry["rule"] for entry in sidecar["dirty_rows"]}
-    assert set(recorded.values()) == set(dirty_rules(totals=False))
+    assert set(recorded.values()) == {staging_rule(rule) for rule in dirty_rules(totals=False)}
     with (tmp_path / "am.csv").open(newline="") as source:
         rows = list(csv.DictReader(source))
     assert list(rows[0]) == COLUMNS

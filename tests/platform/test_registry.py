@@ -39,7 +39,7 @@ def example(warehouse_url):
 
 def test_the_registry_lists_the_listed_domains_then_registered_ones(example):
     names = [domain.name for domain in registry.domains()]
-    assert names[: len(registry.DOMAIN_MODULES)] == ["vouchers", "telecom"]
+    assert names[: len(registry.DOMAIN_MODULES)] == ["vouchers", "telecom", "attribution"]
     assert names[-1] == "example"
     assert registry.domain("example") is example
 

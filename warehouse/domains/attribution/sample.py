@@ -2,6 +2,7 @@
 
 import argparse
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -294,6 +295,11 @@ def plan_dark_asset_days(assets: int, days: int, protected: set[int], rng: np.ra
         if protected.isdisjoint(run_days):
             dark.update(day * assets + machine for day in run_days)
     return np.array(sorted(dark), dtype=np.int64)
+
+
+def staging_rule(rule: str) -> str:
+    """Return the rule as staging names it, after the raw column: coinInCarded_negative -> coin_in_carded_negative."""
+    return re.sub(r"(?<=[a-z])([A-Z])", r"_\1", rule).lower()
 
 
 def dirty_rules(totals: bool) -> list[str]:
@@ -672,7 +678,8 @@ def write_asset_metrics(
             )
             writer.write_table(table)
             dirty_rows += [
-                {"source_row_number": rows_written + row + 1, "rule": rule} for row, rule in chunk_dirty_rows
+                {"source_row_number": rows_written + row + 1, "rule": staging_rule(rule)}
+                for row, rule in chunk_dirty_rows
             ]
             rows_written += table.num_rows
     partial.replace(path)
@@ -727,6 +734,12 @@ def write_asset_metrics(
     causes_path = causes_path_for(path)
     causes_path.write_text(json.dumps(sidecar, indent=2) + "\n")
     return WrittenSample(path, causes_path, rows_written)
+
+
+def bench_input(folder: Path, rows: int) -> tuple[Path, str, dict]:
+    """Write the benchmark's input: one CSV file of 2,000 machines, which both the pipeline and a bare COPY load."""
+    written = write_asset_metrics(folder / f"asset-metrics-{rows}.csv", assets=2000, days=max(30, rows // 2000))
+    return written.data_path, "format csv, header", {"source": str(written.data_path)}
 
 
 def main(argv: list[str] | None = None) -> None:

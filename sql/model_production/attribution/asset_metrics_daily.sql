@@ -1,0 +1,40 @@
+-- One row per gaming day and asset: its meters, derived totals and average bets, and the attributes it had
+-- that day. A later batch that carries a day again replaces that day's row for each asset it carries.
+{{ config(
+    upsert="update",
+    unique_key=["gaming_date", "asset_number"],
+    nullable=["average_bet", "average_bet_carded", "average_bet_uncarded"],
+    indexes=["asset_number, gaming_date"],
+) }}
+
+with staged as (
+    select * from model_staging.stg_casino__asset_metrics where batch_id = %(batch_id)s
+),
+
+final as (
+    select
+        gaming_date,
+        asset_number,
+        bank,
+        zone,
+        game_type,
+        denomination,
+        coin_in_carded,
+        coin_in_uncarded,
+        handle_pulls_carded,
+        handle_pulls_uncarded,
+        theo_win,
+        actual_win,
+        time_on_device,
+        sessions_carded,
+        coin_in,
+        handle_pulls,
+        average_bet,
+        average_bet_carded,
+        average_bet_uncarded,
+        batch_id,
+        source_row_number
+    from staged
+)
+
+select * from final

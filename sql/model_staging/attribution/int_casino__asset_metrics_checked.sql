@@ -1,0 +1,137 @@
+-- One batch of asset metrics, each value parsed once and every row checked against the cleaning rules: the
+-- first rule a row breaks is its reject reason. Clean rows go on to stg_casino__asset_metrics, the others to
+-- audit.rejected_rows (rejected_asset_metrics), so raw = clean + rejected + duplicates.
+{% from "macros/attribution.sql" import attributes, meters, totals, parse_number %}
+{{ config(materialized="temporary") }}
+
+with source as (
+    select * from raw.asset_metrics where batch_id = %(batch_id)s
+),
+
+trimmed as (
+    -- The columns as they arrived, then each trimmed, with blank as null.
+    select
+        source.*,
+        nullif(trim(gaming_date), '') as gaming_date_text,
+        nullif(trim(asset_number), '') as asset_number_text,
+        {%- for attribute in attributes %}
+        nullif(trim({{ attribute.column }}), '') as {{ attribute.column }}_text,
+        {%- endfor %}
+        nullif(trim(denomination), '') as denomination_text,
+        {%- for meter in meters + totals %}
+        nullif(trim({{ meter.column }}), '') as {{ meter.column }}_text{{ "," if not loop.last }}
+        {%- endfor %}
+    from source
+),
+
+parsed as materialized (
+    -- Materialized so that each value is parsed once, however often the rules below refer to it.
+    -- A gaming date is an ISO date, optionally at midnight (a parquet timestamp read as text).
+    select
+        trimmed.*,
+        case
+            when gaming_date_text ~ '^\d{4}-\d{2}-\d{2}([ T]00:00(:00)?)?$'
+                and pg_input_is_valid(left(gaming_date_text, 10), 'date')
+                then left(gaming_date_text, 10)::date
+        end as gaming_date_value,
+        {{ parse_number("denomination_text") }} as denomination_value,
+        {%- for meter in meters + totals %}
+        {{ parse_number(meter.column ~ "_text") }} as {{ meter.column }}_value{{ "," if not loop.last }}
+        {%- endfor %}
+    from trimmed
+),
+
+repeated_asset_days as (
+    -- Only the asset-days a file carries more than once: far cheaper than numbering every row.
+    select
+        gaming_date_value as repeated_gaming_date,
+        asset_number_text as repeated_asset_number,
+        min(source_row_number) as first_source_row_number
+    from parsed
+    where gaming_date_value is not null and asset_number_text is not null
+    group by gaming_date_value, asset_number_text
+    having count(*) > 1
+),
+
+checked as (
+    select
+        parsed.*,
+        case
+            when gaming_date_text is null then 'gaming_date_missing'
+            when gaming_date_value is null then 'gaming_date_unparseable'
+            when asset_number_text is null then 'asset_number_missing'
+            {%- for attribute in attributes %}
+            when {{ attribute.column }}_text is null then '{{ attribute.column }}_missing'
+            {%- endfor %}
+            when denomination_text is null then 'denomination_missing'
+            when denomination_value is null then 'denomination_not_a_number'
+            when denomination_value <= 0 then 'denomination_not_positive'
+            {%- for meter in meters %}
+            when {{ meter.column }}_text is null then '{{ meter.column }}_missing'
+            when {{ meter.column }}_value is null then '{{ meter.column }}_not_a_number'
+            when abs({{ meter.column }}_value) >= 1e15 then '{{ meter.column }}_out_of_range'
+            {%- if meter.kind != "signed" %}
+            when {{ meter.column }}_value < 0 then '{{ meter.column }}_negative'
+            {%- endif %}
+            {%- if meter.kind == "count" %}
+            when {{ meter.column }}_value <> trunc({{ meter.column }}_value) then '{{ meter.column }}_not_whole'
+            {%- endif %}
+            {%- endfor %}
+            {%- for total in totals %}
+            when {{ total.column }}_text is not null and {{ total.column }}_value is null
+                then '{{ total.column }}_not_a_number'
+            {%- endfor %}
+            when coin_in_carded_value > 0 and handle_pulls_carded_value = 0 then 'carded_money_without_games'
+            when coin_in_carded_value = 0 and handle_pulls_carded_value > 0 then 'carded_games_without_money'
+            when coin_in_uncarded_value > 0 and handle_pulls_uncarded_value = 0 then 'uncarded_money_without_games'
+            when coin_in_uncarded_value = 0 and handle_pulls_uncarded_value > 0 then 'uncarded_games_without_money'
+            -- A total the file carries must equal its parts: money to the cent, games exactly.
+            when abs(coin_in_value - (coin_in_carded_value + coin_in_uncarded_value)) >= 0.005
+                then 'coin_in_inconsistent'
+            when handle_pulls_value <> handle_pulls_carded_value + handle_pulls_uncarded_value
+                then 'handle_pulls_inconsistent'
+            when first_source_row_number < source_row_number then 'duplicate_asset_day'
+        end as reject_reason
+    from parsed
+    left join repeated_asset_days
+        on repeated_asset_days.repeated_gaming_date = parsed.gaming_date_value
+        and repeated_asset_days.repeated_asset_number = parsed.asset_number_text
+),
+
+final as (
+    select
+        batch_id,
+        source_row_number,
+        gaming_date_value as gaming_date,
+        asset_number_text as asset_number,
+        {%- for attribute in attributes %}
+        {{ attribute.column }}_text as {{ attribute.column }},
+        {%- endfor %}
+        denomination_value as denomination,
+        {%- for meter in meters %}
+        {%- if meter.kind == "count" %}
+        -- Cast only what passed the rules, so one bad value cannot abort the batch.
+        case when reject_reason is null then {{ meter.column }}_value::bigint end as {{ meter.column }},
+        {%- else %}
+        {{ meter.column }}_value as {{ meter.column }},
+        {%- endif %}
+        {%- endfor %}
+        reject_reason,
+        -- Only a rejected row is kept as it arrived, so only it pays for building the record.
+        case
+            when reject_reason is not null then jsonb_strip_nulls(jsonb_build_object(
+                'gamingDate', checked.gaming_date,
+                'assetNumber', checked.asset_number,
+                {%- for attribute in attributes %}
+                '{{ attribute.source }}', checked.{{ attribute.column }},
+                {%- endfor %}
+                'denomination', checked.denomination,
+                {%- for meter in meters + totals %}
+                '{{ meter.source }}', checked.{{ meter.column }}{{ "," if not loop.last }}
+                {%- endfor %}
+            ))
+        end as record
+    from checked
+)
+
+select * from final

@@ -1,0 +1,44 @@
+-- Typed, clean asset metrics, one partition per batch, with the totals and average bets derived here: a
+-- file's own coinIn and handlePulls are only checked, never trusted.
+{{ config(
+    replace="batch_id = %(batch_id)s",
+    unique_key=["batch_id", "gaming_date", "asset_number"],
+    nullable=["average_bet", "average_bet_carded", "average_bet_uncarded"],
+    checks={
+        "meters_not_negative": "least(coin_in_carded, coin_in_uncarded, handle_pulls_carded, handle_pulls_uncarded, time_on_device, sessions_carded) >= 0",
+    },
+) }}
+
+with checked as (
+    select * from int_casino__asset_metrics_checked
+),
+
+final as (
+    select
+        batch_id,
+        source_row_number,
+        gaming_date,
+        asset_number,
+        bank,
+        zone,
+        game_type,
+        denomination,
+        coin_in_carded,
+        coin_in_uncarded,
+        handle_pulls_carded,
+        handle_pulls_uncarded,
+        theo_win,
+        actual_win,
+        time_on_device,
+        sessions_carded,
+        coin_in_carded + coin_in_uncarded as coin_in,
+        handle_pulls_carded + handle_pulls_uncarded as handle_pulls,
+        -- A machine that played no games has no average bet, not a zero one.
+        (coin_in_carded + coin_in_uncarded) / nullif(handle_pulls_carded + handle_pulls_uncarded, 0) as average_bet,
+        coin_in_carded / nullif(handle_pulls_carded, 0) as average_bet_carded,
+        coin_in_uncarded / nullif(handle_pulls_uncarded, 0) as average_bet_uncarded
+    from checked
+    where reject_reason is null
+)
+
+select * from final

@@ -1,0 +1,28 @@
+-- Daily slot machine meters exactly as the source file holds them, all text, plus lineage.
+-- batch_id and source_name default to settings made by the loading transaction, so COPY carries only the data.
+-- coin_in and handle_pulls are null when the file does not carry them.
+create table if not exists raw.asset_metrics (
+    batch_id bigint not null default current_setting('warehouse.batch_id')::bigint,
+    source_row_number bigint not null,
+    gaming_date text,
+    asset_number text,
+    bank text,
+    zone text,
+    game_type text,
+    denomination text,
+    coin_in_carded text,
+    coin_in_uncarded text,
+    handle_pulls_carded text,
+    handle_pulls_uncarded text,
+    theo_win text,
+    actual_win text,
+    time_on_device text,
+    sessions_carded text,
+    coin_in text,
+    handle_pulls text,
+    source_name text not null default current_setting('warehouse.source_name'),
+    loaded_at timestamptz not null default now()
+);
+
+-- Batches arrive in order, so a block-range index finds one batch at almost no cost to COPY.
+create index if not exists asset_metrics_batch_idx on raw.asset_metrics using brin (batch_id);

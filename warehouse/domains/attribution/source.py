@@ -1,0 +1,88 @@
+"""Extract a casino asset metrics file (parquet or CSV, local or http(s)) and load it into raw.asset_metrics."""
+
+import logging
+from pathlib import Path
+
+import psycopg
+
+from warehouse import config, loading
+from warehouse.domain import RunContext
+from warehouse.domains.attribution import ASSET_METRICS_SOURCE
+
+log = logging.getLogger(__name__)
+
+SOURCE_KIND = "asset_metrics"
+RAW_TABLE = "raw.asset_metrics"
+# The file's columns and their raw names.
+SOURCE_COLUMNS = {
+    "gamingDate": "gaming_date",
+    "assetNumber": "asset_number",
+    "bank": "bank",
+    "zone": "zone",
+    "gameType": "game_type",
+    "denomination": "denomination",
+    "coinInCarded": "coin_in_carded",
+    "coinInUncarded": "coin_in_uncarded",
+    "handlePullsCarded": "handle_pulls_carded",
+    "handlePullsUncarded": "handle_pulls_uncarded",
+    "theoWin": "theo_win",
+    "actualWin": "actual_win",
+    "timeOnDevice": "time_on_device",
+    "sessionsCarded": "sessions_carded",
+}
+# Totals a file may carry; staging checks them against their parts.
+OPTIONAL_COLUMNS = {"coinIn": "coin_in", "handlePulls": "handle_pulls"}
+# The generated sample: a year of a 600-machine floor with 20 injected causes.
+SAMPLE = {"assets": 600, "days": 365, "start": "2018-01-01", "causes": 20}
+
+
+def default_source() -> str:
+    """Return ASSET_METRICS_SOURCE, or the generated sample (made on first use)."""
+    configured = ASSET_METRICS_SOURCE.value()
+    if configured:
+        return configured
+    sample_path = config.state_dir() / "samples" / "asset_metrics.parquet"
+    if not sample_path.exists():
+        from warehouse.domains.attribution.sample import write_asset_metrics
+
+        write_asset_metrics(sample_path, **SAMPLE)
+    return str(sample_path)
+
+
+def load(connection: psycopg.Connection, context: RunContext) -> dict | None:
+    """Load the run's file into raw as one batch; None when that exact file is already published."""
+    source = context.params.get("source") or default_source()
+    batch = load_file(connection, source, dag_id=context.dag_id, run_id=context.run_id)
+    if batch.reused and is_published(connection, batch.batch_id):
+        log.info("batch %d of %s is already published; nothing new to do", batch.batch_id, source)
+        return None
+    return {"batch_id": batch.batch_id, "batch_ids": [batch.batch_id]}
+
+
+def is_published(connection: psycopg.Connection, batch_id: int) -> bool:
+    if connection.execute("select to_regclass('model_production.asset_metrics_publications')").fetchone()[0] is None:
+        return False
+    query = "select exists (select 1 from model_production.asset_metrics_publications where batch_id = %s)"
+    return connection.execute(query, (batch_id,)).fetchone()[0]
+
+
+def load_file(
+    connection: psycopg.Connection,
+    source: str,
+    *,
+    landing_dir: Path | None = None,
+    dag_id: str | None = None,
+    run_id: str | None = None,
+) -> loading.Batch:
+    """Load `source` into raw as one batch; a file already loaded is not loaded again."""
+    return loading.load_file(
+        connection,
+        source,
+        source_kind=SOURCE_KIND,
+        table=RAW_TABLE,
+        columns=SOURCE_COLUMNS,
+        optional=OPTIONAL_COLUMNS,
+        landing_dir=landing_dir or config.state_dir() / "landing" / "attribution",
+        dag_id=dag_id,
+        run_id=run_id,
+    )
