@@ -15,10 +15,12 @@ from tests.vouchers.factories import event, write_voucher_csv
 from warehouse import config
 from warehouse.domains.telecom.contract import HEADER, file_name
 
-TEST_DATABASE = "warehouse_test"
+# Two test sessions may share one server when each sets its own TEST_DATABASE_SUFFIX.
+SUFFIX = os.environ.get("TEST_DATABASE_SUFFIX", "")
+TEST_DATABASE = f"warehouse_test{SUFFIX}"
 # The API tests read a database of their own, published once, which no pipeline test empties.
-API_TEST_DATABASE = "warehouse_api_test"
-AIRFLOW_TEST_DATABASE = "airflow_test"
+API_TEST_DATABASE = f"warehouse_api_test{SUFFIX}"
+AIRFLOW_TEST_DATABASE = f"airflow_test{SUFFIX}"
 READER_PASSWORD = "reader-test-password"
 # Roles are cluster-wide: the tests' reader is their own, so a stack running on the same server keeps its login.
 READER_TEST_ROLE = "warehouse_test_reader"

@@ -1,0 +1,480 @@
+"""Time the attribution API under concurrent load, against a bare lookup on the same server in the same run.
+
+Run it with `.venv/bin/python bench/api.py [--keep]` (the embedded PostgreSQL must be up:
+`.venv/bin/python -m warehouse.server start`). It publishes a generated casino (2,000 assets x 730 days by
+default) into the `warehouse_bench` database with the same loader, model steps and checks as the DAG, starts the
+real API under gunicorn with its own config on a free port, reading as the bench's read-only role, and drives each
+scenario with N client threads, each on its own keep-alive connection, issuing requests back to back (a closed
+loop) for --seconds after an uncounted warm-up. `--keep` reuses the published casino when its publication matches
+the generated file (generating and loading 1.46 M rows takes minutes).
+
+The bare lookup (`/check_status`, no database) runs with the same load generator before and after the scenarios,
+so each scenario can be read as a ratio to it on a noisy machine. The client threads, gunicorn and PostgreSQL
+share the same cores: the figures are those of the whole machine under that load, not of the server alone.
+Results go to stdout (a markdown table) and bench/results/api-<UTC timestamp>.json.
+"""
+
+import argparse
+import datetime as dt
+import http.client
+import json
+import os
+import random
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.parse
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import psycopg
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from bench.pipelines import BENCH_DATABASE, BENCH_READER_ROLE, run_checks, timed  # noqa: E402
+from warehouse import config  # noqa: E402
+from warehouse.bootstrap import bootstrap  # noqa: E402
+from warehouse.domain import RunContext, import_string  # noqa: E402
+from warehouse.domains.attribution import DOMAIN  # noqa: E402
+from warehouse.domains.attribution.sample import causes_path_for, write_asset_metrics  # noqa: E402
+from warehouse.models import run_statements, run_step  # noqa: E402
+from warehouse.pipeline import PLATFORM_RELATIONS  # noqa: E402
+
+RESULTS = Path(__file__).parent / "results"
+# The password bench/pipelines.py bootstraps its reader role with.
+BENCH_READER_PASSWORD = "bench"
+PUBLISHED_TABLE = "model_production.asset_metrics_daily"
+PUBLICATIONS_TABLE = "model_production.asset_metrics_publications"
+TARGET_P99_MS = 100.0
+BASELINE = "bare_lookup"
+
+
+# --- publishing the casino -----------------------------------------------------------------------------------
+
+
+def cause_count(days: int) -> int:
+    """The generator's 24 causes, or as many as fit: causes are 13 days apart, after a first week of baseline."""
+    return max(0, min(24, (days - 8) // 13 + 1))
+
+
+def sample_path(assets: int, days: int) -> Path:
+    return config.state_dir() / "bench" / "api" / f"asset-metrics-{assets}x{days}.csv"
+
+
+def published_rows(connection: psycopg.Connection, sidecar: dict) -> int | None:
+    """Return the clean rows published from this exact sample, or None when the bench database lacks them."""
+    if connection.execute("select to_regclass(%s)", (PUBLICATIONS_TABLE,)).fetchone()[0] is None:
+        return None
+    row = connection.execute(
+        f"select clean_rows, raw_rows from {PUBLICATIONS_TABLE} where source_name = %s order by batch_id desc limit 1",  # noqa: S608
+        (sidecar["path"],),
+    ).fetchone()
+    if row is None or row[1] != sidecar["rows"]:
+        return None
+    in_table = connection.execute(f"select count(*) from {PUBLISHED_TABLE}").fetchone()[0]  # noqa: S608
+    return in_table if in_table == row[0] else None
+
+
+def publish(connection: psycopg.Connection, url: str, path: Path, assets: int, days: int) -> dict:
+    """Generate the casino and publish it as the DAG does: relations, loader, stage, build, checks, publish."""
+    steps: dict[str, float] = {}
+    steps["generate file"], written = timed(
+        lambda: write_asset_metrics(path, assets=assets, days=days, causes=cause_count(days))
+    )
+    connection.execute("drop schema if exists raw, audit, state, model_staging, model_production cascade")
+    bootstrap(url, BENCH_READER_PASSWORD, BENCH_READER_ROLE)
+    run_statements(connection, [*PLATFORM_RELATIONS, *DOMAIN.relations], DOMAIN.sql_dir)
+    loader = import_string(DOMAIN.load)
+    context = RunContext(params={"source": str(written.data_path)}, dag_id=DOMAIN.dag_id, run_id="bench-api")
+    steps[f"load ({DOMAIN.load_task_id})"], work = timed(lambda: loader(connection, context))
+    if work is None:
+        raise RuntimeError(f"the loader found {written.data_path} already published: nothing to do")
+    for step in [DOMAIN.stage, *DOMAIN.build]:
+        steps[step.task_id], _ = timed(lambda step=step: run_step(connection, step.models, work, DOMAIN.sql_dir))
+    steps["checks"], _ = timed(lambda: run_checks(connection, DOMAIN, work))
+    steps[DOMAIN.publish.task_id], _ = timed(lambda: run_step(connection, DOMAIN.publish.models, work, DOMAIN.sql_dir))
+    # Autovacuum analyses (and sets the visibility map of) a freshly published table within a minute or so;
+    # do it now, so that the API is measured in that steady state rather than on a table without statistics.
+    steps["vacuum analyze"], _ = timed(lambda: connection.execute(f"vacuum (analyze) {PUBLISHED_TABLE}"))
+    return {"rows_in_file": written.rows, "seconds": steps}
+
+
+def sidecar_of(path: Path) -> dict:
+    sidecar = json.loads(causes_path_for(path).read_text())
+    sidecar["path"] = str(path)
+    return sidecar
+
+
+def prepare(args: argparse.Namespace) -> tuple[str, dict, dict]:
+    """Return the reader URL of the published bench database, the sample's sidecar and how it was published."""
+    server = config.warehouse_url()
+    with psycopg.connect(config.with_database(server, "postgres"), autocommit=True) as admin:
+        if not admin.execute("select 1 from pg_database where datname = %s", (BENCH_DATABASE,)).fetchone():
+            admin.execute(f"create database {BENCH_DATABASE}")
+    url = config.with_database(server, BENCH_DATABASE)
+    path = sample_path(args.assets, args.days)
+    with psycopg.connect(url, autocommit=True) as connection:
+        kept = None
+        if args.keep and causes_path_for(path).exists() and path.exists():
+            kept = published_rows(connection, sidecar_of(path))
+        if kept is not None:
+            print(f"==> reusing the published casino in {BENCH_DATABASE}: {kept:,} rows")
+            # Idempotent: makes sure the bench reader role logs in with the bench's password.
+            bootstrap(url, BENCH_READER_PASSWORD, BENCH_READER_ROLE)
+            publication = {"reused": True}
+        else:
+            print(f"==> generating and publishing {args.assets:,} assets x {args.days} days into {BENCH_DATABASE}")
+            publication = {"reused": False, **publish(connection, url, path, args.assets, args.days)}
+            for step, seconds in publication["seconds"].items():
+                print(f"    {step:<40}{seconds:8.1f} s")
+        publication["published_rows"] = connection.execute(f"select count(*) from {PUBLISHED_TABLE}").fetchone()[0]  # noqa: S608
+    reader_url = config.with_role(url, BENCH_READER_ROLE, BENCH_READER_PASSWORD)
+    return reader_url, sidecar_of(path), publication
+
+
+# --- the API under gunicorn ----------------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@dataclass
+class Api:
+    """The real API, started as warehouse/cli.py starts it: gunicorn with api_endpoint/gunicorn.conf.py."""
+
+    database_url: str
+    workers: int
+    threads: int
+    log_path: Path
+    port: int = field(default_factory=free_port)
+    process: subprocess.Popen | None = None
+
+    def start(self, timeout: float = 90) -> None:
+        venv_bin = Path(sys.executable).parent
+        env = {
+            **os.environ,
+            "API_WAREHOUSE_URL": self.database_url,
+            "API_HOST": "127.0.0.1",
+            "API_PORT": str(self.port),
+            "API_WORKERS": str(self.workers),
+            "API_THREADS": str(self.threads),
+            "PATH": f"{venv_bin}{os.pathsep}{os.environ.get('PATH', '')}",
+        }
+        command = [
+            str(venv_bin / "gunicorn"),
+            "--config",
+            str(ROOT / "api_endpoint" / "gunicorn.conf.py"),
+            "api_endpoint:create_app()",
+        ]
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        with open(self.log_path, "wb") as log:
+            self.process = subprocess.Popen(
+                command,
+                cwd=ROOT,
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
+            )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"gunicorn exited with {self.process.returncode}; see {self.log_path}")
+            try:
+                status, _ = self.get("/ready")
+                if status == 200:
+                    return
+            except OSError:
+                pass
+            time.sleep(0.5)
+        raise RuntimeError(f"the API did not answer /ready within {timeout:.0f} s; see {self.log_path}")
+
+    def get(self, path: str) -> tuple[int, bytes]:
+        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
+        try:
+            connection.request("GET", path, headers={"Accept": "application/json"})
+            response = connection.getresponse()
+            return response.status, response.read()
+        finally:
+            connection.close()
+
+    def stop(self) -> None:
+        if self.process is None or self.process.poll() is not None:
+            return
+        os.killpg(self.process.pid, signal.SIGTERM)
+        try:
+            self.process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait()
+
+
+# --- the load generator --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    what: str
+    paths: list[str]
+
+
+def url(path: str, **params) -> str:
+    return f"{path}?{urllib.parse.urlencode(params)}" if params else path
+
+
+def target_days(sidecar: dict, count: int = 8) -> list[str]:
+    """The causes' days and as many ordinary days, spread over the period after its first (baseline) week."""
+    generator = sidecar["generator"]
+    start = dt.date.fromisoformat(generator["start"])
+    causes = [cause["gaming_date"] for cause in sidecar["causes"]]
+    wanted = max(count, len(causes))
+    day_numbers = range(7, generator["days"])
+    step = max(1, len(day_numbers) // wanted)
+    others = [(start + dt.timedelta(days=number)).isoformat() for number in day_numbers[::step]]
+    others = [day for day in others if day not in causes]
+    return sorted(set(causes) | set(others[:wanted]))
+
+
+def scenarios(sidecar: dict) -> list[Scenario]:
+    days = target_days(sidecar)
+    zones = sidecar["casino"]["zones"]
+    assets = [cause["value"] for cause in sidecar["causes"] if cause["dimension"] == "asset"]
+    assets += [move["asset_number"] for move in sidecar["casino"]["moves"]]
+    assets = list(dict.fromkeys(assets))[:8]
+    shuffle = random.Random(20180101).shuffle
+
+    def shuffled(paths: list[str]) -> list[str]:
+        shuffle(paths)
+        return paths
+
+    adtributor = [url("/grouprankdimensions", date_target=day, algorithm="adtributor") for day in days]
+    one_zone = [url("/grouprankmetrics", date_target=day, zone=zone) for day in days for zone in zones]
+    one_asset = [url("/singlerankmetrics", date_target=day, asset=asset) for day in days for asset in assets]
+    by_zone = [url("/grouprankdimensions", date_target=day, dimension="zone") for day in days]
+    return [
+        Scenario(
+            "adtributor_whole_casino",
+            "GET /grouprankdimensions?algorithm=adtributor, whole casino",
+            shuffled(adtributor),
+        ),
+        Scenario("grouprankmetrics_one_zone", "GET /grouprankmetrics?zone=Z (decomposition)", shuffled(one_zone)),
+        Scenario("decomposition_one_asset", "GET /singlerankmetrics?asset=A (decomposition)", shuffled(one_asset)),
+        Scenario("contribution_by_zone", "GET /grouprankdimensions?dimension=zone (contribution)", shuffled(by_zone)),
+    ]
+
+
+def baseline_scenario() -> Scenario:
+    return Scenario(BASELINE, "GET /check_status (no database)", ["/check_status"])
+
+
+def client(port: int, paths: list[str], first: int, warm_until: float, stop_at: float, samples: list) -> None:
+    """Issue requests back to back on one keep-alive connection; record (latency, status) of those that count."""
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    index = first
+    headers = {"Accept": "application/json"}
+    while (started := time.perf_counter()) < stop_at:
+        path = paths[index % len(paths)]
+        index += 1
+        try:
+            connection.request("GET", path, headers=headers)
+            response = connection.getresponse()
+            response.read()
+            status: int | str = response.status
+        except (OSError, http.client.HTTPException) as error:
+            status = type(error).__name__
+            connection.close()
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        elapsed = time.perf_counter() - started
+        if started >= warm_until:
+            samples.append((elapsed, status))
+    connection.close()
+
+
+def percentile(ordered: list[float], share: float) -> float:
+    """Nearest-rank percentile of a sorted list."""
+    if not ordered:
+        return float("nan")
+    rank = max(1, -(-len(ordered) * share // 1))
+    return ordered[int(rank) - 1]
+
+
+def drive(port: int, scenario: Scenario, clients: int, seconds: float, warmup: float) -> dict:
+    """Run `clients` closed-loop clients for warm-up + seconds; summarise the requests begun after the warm-up."""
+    per_client: list[list] = [[] for _ in range(clients)]
+    start = time.perf_counter()
+    warm_until, stop_at = start + warmup, start + warmup + seconds
+    cpu_before = os.times()
+    threads = [
+        threading.Thread(
+            target=client,
+            args=(port, scenario.paths, index * len(scenario.paths) // clients, warm_until, stop_at, per_client[index]),
+            daemon=True,
+        )
+        for index in range(clients)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    cpu_after = os.times()
+    samples = [sample for samples in per_client for sample in samples]
+    latencies = sorted(elapsed * 1000 for elapsed, _ in samples)
+    errors: dict[str, int] = {}
+    for _, status in samples:
+        if status != 200:
+            errors[str(status)] = errors.get(str(status), 0) + 1
+    client_cpu = (cpu_after.user - cpu_before.user) + (cpu_after.system - cpu_before.system)
+    return {
+        "scenario": scenario.name,
+        "what": scenario.what,
+        "distinct_urls": len(scenario.paths),
+        "clients": clients,
+        "seconds": seconds,
+        "requests": len(samples),
+        "throughput_rps": len(samples) / seconds,
+        "p50_ms": percentile(latencies, 0.50),
+        "p90_ms": percentile(latencies, 0.90),
+        "p99_ms": percentile(latencies, 0.99),
+        "max_ms": latencies[-1] if latencies else float("nan"),
+        "mean_ms": sum(latencies) / len(latencies) if latencies else float("nan"),
+        "errors": sum(errors.values()),
+        "errors_by_status": errors,
+        # CPU the load generator itself used (all its threads), in core-seconds per measured second.
+        "client_cpu_cores": client_cpu / (warmup + seconds),
+    }
+
+
+def check_answers(api: Api, scenario: Scenario) -> None:
+    """Fail early, with the API's own message, when a scenario's first question is not answered."""
+    status, body = api.get(scenario.paths[0])
+    if status != 200:
+        raise RuntimeError(f"{scenario.name}: {scenario.paths[0]} answered {status}: {body[:300]!r}")
+
+
+# --- reporting -----------------------------------------------------------------------------------------------
+
+
+def markdown(result: dict) -> str:
+    rows = result["scenarios"]
+    reference = result["baseline_p50_ms"]
+    lines = [
+        "| scenario | requests | req/s | p50 ms | p90 ms | p99 ms | max ms | errors | p50 / bare p50 |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for row in rows:
+        ratio = row["p50_ms"] / reference if reference else float("nan")
+        lines.append(
+            f"| {row['scenario']} | {row['requests']:,} | {row['throughput_rps']:.1f} | {row['p50_ms']:.1f} "
+            f"| {row['p90_ms']:.1f} | {row['p99_ms']:.1f} | {row['max_ms']:.1f} | {row['errors']} | {ratio:.1f}x |"
+        )
+    return "\n".join(lines)
+
+
+def git_commit() -> str | None:
+    try:
+        done = subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True, check=True)
+    except (OSError, subprocess.CalledProcessError):
+        return None
+    return done.stdout.strip()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog=".venv/bin/python bench/api.py", description=__doc__)
+    parser.add_argument("--assets", type=int, default=2000, help="machines in the generated casino")
+    parser.add_argument("--days", type=int, default=730, help="gaming days in the generated casino")
+    parser.add_argument("--clients", type=int, default=8, help="concurrent clients, one keep-alive connection each")
+    parser.add_argument("--seconds", type=float, default=20, help="measured seconds per scenario")
+    parser.add_argument("--warmup", type=float, default=3, help="uncounted seconds of the same load first")
+    parser.add_argument("--workers", type=int, default=config.API_WORKERS.value(), help="gunicorn workers")
+    parser.add_argument("--threads", type=int, default=config.API_THREADS.value(), help="threads per worker")
+    parser.add_argument("--only", nargs="+", help="run only these scenarios (the bare lookup always runs)")
+    parser.add_argument("--keep", action="store_true", help="reuse the published casino when it matches")
+    parser.add_argument("--results", type=Path, default=RESULTS, help="folder the figures are written to")
+    args = parser.parse_args(argv)
+
+    started_utc = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+    database_url, sidecar, publication = prepare(args)
+    chosen = [scenario for scenario in scenarios(sidecar) if not args.only or scenario.name in args.only]
+    api = Api(database_url, args.workers, args.threads, config.state_dir() / "bench" / "api" / "gunicorn.log")
+    load_before = os.getloadavg()
+    runs = []
+    print(
+        f"==> gunicorn on 127.0.0.1:{api.port}: {args.workers} workers x {args.threads} threads; "
+        f"{args.clients} clients, {args.warmup:g} s warm-up + {args.seconds:g} s per scenario"
+    )
+    try:
+        api.start()
+        for scenario in chosen:
+            check_answers(api, scenario)
+        plan = [baseline_scenario(), *chosen, baseline_scenario()]
+        for scenario in plan:
+            run = drive(api.port, scenario, args.clients, args.seconds, args.warmup)
+            runs.append(run)
+            print(
+                f"    {scenario.name:<28} {run['requests']:>7,} requests  p50 {run['p50_ms']:7.1f} ms"
+                f"  p99 {run['p99_ms']:7.1f} ms  errors {run['errors']}",
+                flush=True,
+            )
+    finally:
+        api.stop()
+    load_after = os.getloadavg()
+
+    bare = [run for run in runs if run["scenario"] == BASELINE]
+    bare[0]["scenario"], bare[-1]["scenario"] = f"{BASELINE} (before)", f"{BASELINE} (after)"
+    baseline_p50 = sum(run["p50_ms"] for run in bare) / len(bare)
+    for run in runs:
+        run["p50_over_bare_p50"] = run["p50_ms"] / baseline_p50
+        if not run["scenario"].startswith(BASELINE):
+            run["meets_p99_target"] = run["p99_ms"] < TARGET_P99_MS
+    result = {
+        "benchmark": "api",
+        "started_utc": started_utc,
+        "git_commit": git_commit(),
+        "machine": {
+            "cpus": os.cpu_count(),
+            "load_average_before": load_before,
+            "load_average_after": load_after,
+            "note": "the client threads, gunicorn and PostgreSQL share these cores",
+        },
+        "casino": {
+            "assets": args.assets,
+            "days": args.days,
+            "causes": len(sidecar["causes"]),
+            "zones": sidecar["casino"]["zones"],
+        },
+        "publication": publication,
+        "server": {"workers": args.workers, "threads": args.threads, "config": "api_endpoint/gunicorn.conf.py"},
+        "load": {"clients": args.clients, "seconds": args.seconds, "warmup_seconds": args.warmup},
+        "target": {"p99_ms_below": TARGET_P99_MS, "clients": 8},
+        "baseline_p50_ms": baseline_p50,
+        "scenarios": runs,
+    }
+    args.results.mkdir(parents=True, exist_ok=True)
+    output = args.results / f"api-{started_utc}.json"
+    output.write_text(json.dumps(result, indent=2) + "\n")
+
+    print(
+        f"\nAPI latency: {publication['published_rows']:,} published rows ({args.assets:,} assets x {args.days} days), "
+        f"{args.clients} closed-loop clients, {args.seconds:g} s per scenario; gunicorn {args.workers} workers x "
+        f"{args.threads} threads.\nClient threads, gunicorn and PostgreSQL share the machine's {os.cpu_count()} "
+        f"cores (load average {load_before[0]:.2f} before, {load_after[0]:.2f} after). The bare lookup is "
+        f"/check_status; the ratio is to the mean of its two p50s ({baseline_p50:.2f} ms). Target: p99 < "
+        f"{TARGET_P99_MS:g} ms at 8 clients.\n"
+    )
+    print(markdown(result))
+    print(f"\nwritten to {output}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
