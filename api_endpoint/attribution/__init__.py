@@ -28,7 +28,7 @@ QUESTIONS: dict[str, type[Question]] = {
 }
 ERRORS = [400, 404, 415, 422, 503]
 EXAMPLES = {
-    "singlerankmetrics": {"date_target": "2018-03-23", "asset": "A00017", "metric_col": "coinIn"},
+    "singlerankmetrics": {"date_target": "2018-03-23", "asset": "A0017", "metric_col": "coinIn"},
     "grouprankmetrics": {"date_target": "2018-03-23", "zone": "Z2", "baseline_weeks": 4},
     "grouprankdimensions": {"date_target": "2018-03-23", "algorithm": "adtributor"},
 }

@@ -73,7 +73,7 @@ class Question(Schema):
 class AssetQuestion(Question):
     asset = fields.String(
         validate=validators.Length(min=1, max=100),
-        metadata={"description": "The asset (slot machine) number; not needed with `data`.", "example": "A00017"},
+        metadata={"description": "The asset (slot machine) number; not needed with `data`.", "example": "A0017"},
     )
 
 
