@@ -24,7 +24,26 @@
     {"source": "handlePulls", "column": "handle_pulls", "parts": ["handle_pulls_carded", "handle_pulls_uncarded"], "kind": "count"},
 ] -%}
 
-{#- A number as PostgreSQL reads it, but not NaN or Infinity (both contain an n): null when it is not one. -#}
+{#- A number as PostgreSQL reads it, else null. NaN and Infinity parse too: the rules refuse them after, which is
+    far cheaper than looking for them in the text. -#}
 {% macro parse_number(text) -%}
-case when pg_input_is_valid({{ text }}, 'numeric') and strpos(lower({{ text }}), 'n') = 0 then {{ text }}::numeric end
+case when pg_input_is_valid({{ text }}, 'numeric') then {{ text }}::numeric end
+{%- endmacro %}
+
+{#- Whether a parsed number is NaN, infinite or too large to be a meter: one comparison each way for every row
+    (NaN sorts above every number), and the rarer question of which of them only for the rows that fail it. -#}
+{% macro out_of_bounds(value) -%}
+({{ value }} >= 1e15 or {{ value }} <= -1e15)
+{%- endmacro %}
+
+{% macro not_finite(value) -%}
+{{ value }} in ('NaN', 'Infinity', '-Infinity')
+{%- endmacro %}
+
+{#- Whether text is an ISO date (YYYY-MM-DD), optionally at midnight as a parquet timestamp reads: checked by
+    position before the date is parsed, which costs a fraction of a regular expression. -#}
+{% macro is_iso_day(text) -%}
+(length({{ text }}) = 10 or substr({{ text }}, 11) in (' 00:00:00', 'T00:00:00'))
+    and substr({{ text }}, 5, 1) = '-' and substr({{ text }}, 8, 1) = '-'
+    and pg_input_is_valid(left({{ text }}, 10), 'date')
 {%- endmacro %}

@@ -1,10 +1,10 @@
 -- One row per gaming day and asset: its meters, derived totals and average bets, and the attributes it had
--- that day. A later batch that carries a day again replaces that day's row for each asset it carries.
+-- that day. A later batch that carries a day again replaces that day's row for each asset it carries. The key
+-- leads with the day: every question reads a few days, for the whole casino, a group or one asset.
 {{ config(
     upsert="update",
     unique_key=["gaming_date", "asset_number"],
     nullable=["average_bet", "average_bet_carded", "average_bet_uncarded"],
-    indexes=["asset_number, gaming_date"],
 ) }}
 
 with staged as (

@@ -1,11 +1,25 @@
 -- One batch of asset metrics, each value parsed once and every row checked against the cleaning rules: the
 -- first rule a row breaks is its reject reason. Clean rows go on to stg_casino__asset_metrics, the others to
 -- audit.rejected_rows (rejected_asset_metrics), so raw = clean + rejected + duplicates.
-{% from "macros/attribution.sql" import attributes, meters, totals, parse_number %}
+{% from "macros/attribution.sql" import attributes, meters, totals, parse_number, out_of_bounds, not_finite, is_iso_day %}
 {{ config(materialized="temporary") }}
 
-with source as (
+with source as not materialized (
+    -- Read twice, once for repeated asset-days and once for the rows: two scans are cheaper than a copy.
     select * from raw.asset_metrics where batch_id = %(batch_id)s
+),
+
+repeated_asset_days as (
+    -- Only the asset-days a file carries more than once, keyed by narrow text: far cheaper than numbering
+    -- every row, or than grouping the parsed rows.
+    select
+        left(trim(gaming_date), 10) as repeated_gaming_date,
+        trim(asset_number) as repeated_asset_number,
+        min(source_row_number) as first_source_row_number
+    from source
+    where {{ is_iso_day("trim(gaming_date)") }} and trim(asset_number) <> ''
+    group by left(trim(gaming_date), 10), trim(asset_number)
+    having count(*) > 1
 ),
 
 trimmed as (
@@ -22,35 +36,25 @@ trimmed as (
         nullif(trim({{ meter.column }}), '') as {{ meter.column }}_text{{ "," if not loop.last }}
         {%- endfor %}
     from source
+    -- Trimmed once: the parsing below refers to each text three times.
+    offset 0
 ),
 
-parsed as materialized (
-    -- Materialized so that each value is parsed once, however often the rules below refer to it.
+parsed as (
+    -- Each value is parsed once here, however often the rules below refer to it: `offset 0` keeps the
+    -- planner from copying these expressions into every rule, without writing the rows anywhere.
     -- A gaming date is an ISO date, optionally at midnight (a parquet timestamp read as text).
     select
         trimmed.*,
         case
-            when gaming_date_text ~ '^\d{4}-\d{2}-\d{2}([ T]00:00(:00)?)?$'
-                and pg_input_is_valid(left(gaming_date_text, 10), 'date')
-                then left(gaming_date_text, 10)::date
+            when {{ is_iso_day("gaming_date_text") }} then left(gaming_date_text, 10)::date
         end as gaming_date_value,
         {{ parse_number("denomination_text") }} as denomination_value,
         {%- for meter in meters + totals %}
         {{ parse_number(meter.column ~ "_text") }} as {{ meter.column }}_value{{ "," if not loop.last }}
         {%- endfor %}
     from trimmed
-),
-
-repeated_asset_days as (
-    -- Only the asset-days a file carries more than once: far cheaper than numbering every row.
-    select
-        gaming_date_value as repeated_gaming_date,
-        asset_number_text as repeated_asset_number,
-        min(source_row_number) as first_source_row_number
-    from parsed
-    where gaming_date_value is not null and asset_number_text is not null
-    group by gaming_date_value, asset_number_text
-    having count(*) > 1
+    offset 0
 ),
 
 checked as (
@@ -64,12 +68,15 @@ checked as (
             when {{ attribute.column }}_text is null then '{{ attribute.column }}_missing'
             {%- endfor %}
             when denomination_text is null then 'denomination_missing'
-            when denomination_value is null then 'denomination_not_a_number'
+            when denomination_value is null or {{ out_of_bounds("denomination_value") }} then 'denomination_not_a_number'
             when denomination_value <= 0 then 'denomination_not_positive'
             {%- for meter in meters %}
             when {{ meter.column }}_text is null then '{{ meter.column }}_missing'
             when {{ meter.column }}_value is null then '{{ meter.column }}_not_a_number'
-            when abs({{ meter.column }}_value) >= 1e15 then '{{ meter.column }}_out_of_range'
+            when {{ out_of_bounds(meter.column ~ "_value") }} then case
+                when {{ not_finite(meter.column ~ "_value") }} then '{{ meter.column }}_not_a_number'
+                else '{{ meter.column }}_out_of_range'
+            end
             {%- if meter.kind != "signed" %}
             when {{ meter.column }}_value < 0 then '{{ meter.column }}_negative'
             {%- endif %}
@@ -78,7 +85,8 @@ checked as (
             {%- endif %}
             {%- endfor %}
             {%- for total in totals %}
-            when {{ total.column }}_text is not null and {{ total.column }}_value is null
+            when {{ total.column }}_text is not null
+                and ({{ total.column }}_value is null or {{ out_of_bounds(total.column ~ "_value") }})
                 then '{{ total.column }}_not_a_number'
             {%- endfor %}
             when coin_in_carded_value > 0 and handle_pulls_carded_value = 0 then 'carded_money_without_games'
@@ -94,7 +102,7 @@ checked as (
         end as reject_reason
     from parsed
     left join repeated_asset_days
-        on repeated_asset_days.repeated_gaming_date = parsed.gaming_date_value
+        on repeated_asset_days.repeated_gaming_date = left(parsed.gaming_date_text, 10)
         and repeated_asset_days.repeated_asset_number = parsed.asset_number_text
 ),
 

@@ -2,7 +2,7 @@
 -- file's own coinIn and handlePulls are only checked, never trusted.
 {{ config(
     replace="batch_id = %(batch_id)s",
-    unique_key=["batch_id", "gaming_date", "asset_number"],
+    indexes=["brin:batch_id"],
     nullable=["average_bet", "average_bet_carded", "average_bet_uncarded"],
     checks={
         "meters_not_negative": "least(coin_in_carded, coin_in_uncarded, handle_pulls_carded, handle_pulls_uncarded, time_on_device, sessions_carded) >= 0",
