@@ -7,6 +7,8 @@ from collections import defaultdict
 from collections.abc import Iterable
 from decimal import Decimal
 
+from sqlalchemy import text
+
 from api_endpoint import db
 from api_endpoint.attribution.schemas import DIMENSIONS, GROUP_FILTERS
 from api_endpoint.errors import ApiError
@@ -31,6 +33,8 @@ METER_COLUMNS = {
     "sessionsCarded": "sessions_carded",
 }
 DIMENSION_COLUMNS = {"asset": "asset_number", **GROUP_FILTERS}
+# Every additive metric's column, the totals included.
+SUM_COLUMNS = {**METER_COLUMNS, "coinIn": "coin_in", "handlePulls": "handle_pulls"}
 # The keys that name a dimension in a caller's records: the source file's column names.
 RECORD_KEYS = {"asset": "assetNumber", "bank": "bank", "zone": "zone", "denomination": "denomination",
                "gameType": "gameType"}  # fmt: skip
@@ -61,9 +65,16 @@ def answer(endpoint: str, question: dict) -> dict:
 
     if question.get("data") is not None:
         rows = rows_from_records(question["data"], question["date_col"], group, dimensions, days)
+        daily, sums = from_rows(rows, target_date)
+    elif dimensions:
+        # Adtributor only ever picks values whose explanatory power passes min_element_ep: the database keeps
+        # just those, and the group's totals, instead of sending every machine.
+        min_element_ep = question["min_element_ep"] if algorithm == "adtributor" else None
+        daily, sums = dimensions_from_warehouse(
+            group, dimensions, question["metric_col"], target_date, sorted(days), min_element_ep
+        )
     else:
-        rows = rows_from_warehouse(group, dimensions, sorted(days))
-    daily = group_totals(rows)
+        daily, sums = daily_from_warehouse(group, sorted(days)), {}
     if target_date not in daily:
         raise no_data(question, group, [target_date], "the target day")
     baseline_dates = [day for day in candidates if day in daily]
@@ -72,13 +83,21 @@ def answer(endpoint: str, question: dict) -> dict:
 
     common = {"metric_col": question["metric_col"], "method": question["method"]}
     if endpoint == "grouprankdimensions":
-        per_dimension = elements(rows, target_date, baseline_dates)
+        per_dimension = baseline_means(sums, len(baseline_dates))
         if algorithm == "adtributor":
+            totals = None
+            if question.get("data") is None:
+                metric = question["metric_col"]
+                totals = (
+                    daily[target_date][metric],
+                    math.fsum(daily[day][metric] for day in baseline_dates) / len(baseline_dates),
+                )
             result = algorithms.explain_dimensions_adtributor(
                 {name: per_dimension.get(name, {}) for name in dimensions},
                 limit=question.get("limit") or 3,
                 min_element_ep=question["min_element_ep"],
                 min_total_ep=question["min_total_ep"],
+                totals=totals,
                 **common,
             )
         else:
@@ -141,8 +160,8 @@ def selected_group(endpoint: str, question: dict) -> dict:
     return group
 
 
-def rows_from_warehouse(group: dict, dimensions: list[str], days: list[dt.date]) -> Rows:
-    """Sum the group's meters per day, and per value of each dimension asked, in one query."""
+def group_conditions(group: dict, days: list[dt.date]) -> tuple[str, dict]:
+    """Return the where clause selecting the group's rows on `days`, and its bound parameters."""
     conditions = ["gaming_date = any(:days)"]
     parameters: dict = {"days": days}
     for name, value in group.items():
@@ -151,42 +170,102 @@ def rows_from_warehouse(group: dict, dimensions: list[str], days: list[dt.date])
         else:
             conditions.append(f"{DIMENSION_COLUMNS[name]} = :{name}")
         parameters[name] = value
-    sums = ",\n    ".join(f"sum({column}) as {column}" for column in METER_COLUMNS.values())
-    if dimensions:
-        columns = [DIMENSION_COLUMNS[name] for name in dimensions]
-        labels = "\n        ".join(
-            f"when grouping({column}) = 0 then '{name}'" for name, column in zip(dimensions, columns, strict=True)
-        )
-        values = ", ".join(f"{column}::text" for column in columns)
-        # The empty grouping set is the group itself, beside each dimension's values.
-        grouping = f"grouping sets ((), {', '.join(f'({column})' for column in columns)})"
-        select = (
-            f"case\n        {labels}\n        else 'group'\n    end as dimension,\n    coalesce({values}, '') as value"
-        )
-    else:
-        grouping, select = "()", "'group' as dimension,\n    '' as value"
+    return " and ".join(conditions), parameters
+
+
+def daily_from_warehouse(group: dict, days: list[dt.date]) -> dict[dt.date, dict]:
+    """Return the group's meters summed per day, for the days it has data."""
+    where, parameters = group_conditions(group, days)
+    sums = ", ".join(f"sum({column})" for column in METER_COLUMNS.values())
     # Every name in this statement is one of the constants above; every value a request sends is bound.
-    query = f"""
-select
-    gaming_date,
-    {select},
-    {sums}
-from {TABLE}
-where {" and ".join(conditions)}
-group by gaming_date, {grouping}
-"""  # noqa: S608
-    rows = db.fetch_all(query, **parameters)
+    query = f"select gaming_date, {sums} from {TABLE} where {where} group by gaming_date"  # noqa: S608
+    rows = db.get_db().execute(text(query), parameters).all()
     if not rows:
         require_group_exists(group)
-    return [
-        (
-            row["gaming_date"],
-            row["dimension"],
-            row["value"],
-            {meter: float(row[column]) for meter, column in METER_COLUMNS.items()},
-        )
-        for row in rows
-    ]
+    return {row[0]: dict(zip(METER_COLUMNS, map(float, row[1:]), strict=True)) for row in rows}
+
+
+def dimensions_from_warehouse(
+    group: dict,
+    dimensions: list[str],
+    metric_col: str,
+    target_date: dt.date,
+    days: list[dt.date],
+    min_element_ep: float | None = None,
+) -> tuple[dict[dt.date, dict], dict]:
+    """Return the group's meters on each day it has data, and per value of each dimension its target and
+    baseline sums.
+
+    One query, summing only the meters the metric needs: the whole casino's machines on a target and a dozen
+    baseline days come back as one row per machine, not one per machine and day. With `min_element_ep` (an
+    additive metric), only the values whose explanatory power exceeds it come back.
+    """
+    where, parameters = group_conditions(group, days)
+    parameters["target_date"] = target_date
+    meter_names = algorithms.RATIOS.get(metric_col, (metric_col,))
+    columns = [DIMENSION_COLUMNS[name] for name in dimensions]
+    labels = " ".join(
+        f"when grouping({column}) = 0 then '{name}'" for name, column in zip(dimensions, columns, strict=True)
+    )
+    sums = ", ".join(
+        f"sum({column}) filter (where gaming_date = :target_date), "
+        f"sum({column}) filter (where gaming_date <> :target_date)"
+        for column in (SUM_COLUMNS[name] for name in meter_names)
+    )
+    # The gaming_date grouping set gives the group's meters each day, beside each dimension's values.
+    query = f"""
+select
+    case when grouping(gaming_date) = 0 then 'day' {labels} end as dimension,
+    coalesce(gaming_date::text, {", ".join(f"{column}::text" for column in columns)}) as value,
+    {sums}
+from {TABLE}
+where {where}
+group by grouping sets ((gaming_date), {", ".join(f"({column})" for column in columns)})
+"""  # noqa: S608 - every name is one of the constants above; every value a request sends is bound
+    if min_element_ep is not None:
+        parameters["min_element_ep"] = min_element_ep - 1e-9  # the algorithm makes the exact cut
+        query = CANDIDATES_ONLY.format(sums=query)
+    rows = db.get_db().execute(text(query), parameters).all()
+    if not rows:
+        require_group_exists(group)
+    daily: dict[dt.date, dict] = {}
+    sums_by_value: dict[str, dict] = defaultdict(dict)
+    for dimension, value, *numbers in rows:
+        if dimension == "day":
+            # A day's row holds its sums as the target (that day) or as a baseline day (the others).
+            day = dt.date.fromisoformat(value)
+            daily[day] = {
+                name: float(sum_)
+                for name, sum_ in zip(meter_names, numbers[0::2] if day == target_date else numbers[1::2], strict=True)
+            }
+            continue
+        # Each meter comes as a pair: its sum on the target day, then over the other days (null: no rows there).
+        target = {name: float(sum_) for name, sum_ in zip(meter_names, numbers[0::2], strict=True) if sum_ is not None}
+        baseline = {
+            name: float(sum_) for name, sum_ in zip(meter_names, numbers[1::2], strict=True) if sum_ is not None
+        }
+        sums_by_value[dimension][value] = (target or None, baseline or None)
+    return daily, sums_by_value
+
+
+# Keep the days, and the values whose explanatory power (A_e - F_e) / (A - F) can pass min_element_ep.
+CANDIDATES_ONLY = """
+with sums as ({sums}),
+
+days as (
+    select
+        sum(target_sum) as target_total,
+        sum(baseline_sum) / nullif(count(baseline_sum), 0) as baseline_total,
+        count(baseline_sum) as baseline_days
+    from (select * from sums where dimension = 'day') as day_sums (dimension, value, target_sum, baseline_sum)
+)
+
+select sums.*
+from sums as sums (dimension, value, target_sum, baseline_sum), days
+where sums.dimension = 'day'
+    or (coalesce(target_sum, 0) - coalesce(baseline_sum, 0) / nullif(baseline_days, 0))
+        / nullif(target_total - baseline_total, 0) > :min_element_ep
+"""
 
 
 def require_group_exists(group: dict) -> None:
@@ -271,41 +350,43 @@ def record_in_group(record: dict, group: dict) -> bool:
     return True
 
 
-def group_totals(rows: Rows) -> dict[dt.date, dict]:
-    """Return the group's meters per day."""
-    return {day: meters for day, dimension, _, meters in rows if dimension == "group"}
-
-
-def elements(rows: Rows, target_date: dt.date, baseline_dates: list[dt.date]) -> dict[str, dict]:
-    """Return {dimension: {value: (target meters, baseline meters)}}.
-
-    A value's baseline is its sum over the baseline days divided by their number, so that the values add up
-    to the group's baseline mean: a machine new since the baseline counts 0 there, not its own mean.
-    """
-    baseline_days = set(baseline_dates)
+def from_rows(rows: Rows, target_date: dt.date) -> tuple[dict[dt.date, dict], dict]:
+    """Return what the warehouse queries return, from per-day rows: the group's meters per day, and per value of
+    each dimension its meters on the target day and summed over the other days."""
+    daily = {day: meters for day, dimension, _, meters in rows if dimension == "group"}
     target: dict[str, dict] = defaultdict(dict)
-    baseline_sums: dict[str, dict] = defaultdict(lambda: defaultdict(lambda: defaultdict(float)))
+    baseline: dict[str, dict] = defaultdict(lambda: defaultdict(lambda: defaultdict(float)))
     for day, dimension, value, meters in rows:
         if dimension == "group":
             continue
         if day == target_date:
             target[dimension][value] = meters
-        elif day in baseline_days:
+        else:
             for name, number in meters.items():
-                baseline_sums[dimension][value][name] += number
-    result = {}
-    for dimension in set(target) | set(baseline_sums):
-        values = set(target[dimension]) | set(baseline_sums[dimension])
-        result[dimension] = {
-            value: (
-                target[dimension].get(value),
-                {name: total / len(baseline_dates) for name, total in baseline_sums[dimension][value].items()}
-                if value in baseline_sums[dimension]
-                else None,
-            )
-            for value in sorted(values)
+                baseline[dimension][value][name] += number
+    sums = {
+        dimension: {
+            value: (target[dimension].get(value), dict(baseline[dimension][value]) or None)
+            for value in set(target[dimension]) | set(baseline[dimension])
         }
-    return result
+        for dimension in set(target) | set(baseline)
+    }
+    return daily, sums
+
+
+def baseline_means(sums: dict, baseline_days: int) -> dict[str, dict]:
+    """Return {dimension: {value: (target meters, baseline meters)}}, the baseline sums divided by the days.
+
+    A value's baseline is its sum over the baseline days divided by their number, so that the values add up
+    to the group's baseline mean: a machine new since the baseline counts 0 there, not its own mean.
+    """
+    return {
+        dimension: {
+            value: (target, {name: total / baseline_days for name, total in baseline.items()} if baseline else None)
+            for value, (target, baseline) in sorted(values.items())
+        }
+        for dimension, values in sums.items()
+    }
 
 
 def no_data(question: dict, group: dict, days: list[dt.date], which: str) -> ApiError:

@@ -440,6 +440,24 @@ def test_adtributor_by_hand():
     assert result["explained_share"] == 1.0  # the bank set's EP
 
 
+def test_adtributor_on_only_the_values_that_can_join_a_set_and_the_group_totals_answers_the_same():
+    everything = explain_dimensions_adtributor(ADTRIBUTOR_DIMENSIONS, limit=None)
+
+    def explanatory_power(pair) -> float:
+        coin_in = [day["coinInCarded"] + day["coinInUncarded"] for day in pair]
+        return (coin_in[0] - coin_in[1]) / everything["change"]
+
+    candidates = {
+        name: {value: pair for value, pair in values.items() if explanatory_power(pair) > 0.1}
+        for name, values in ADTRIBUTOR_DIMENSIONS.items()
+    }
+    assert sum(map(len, candidates.values())) < sum(map(len, ADTRIBUTOR_DIMENSIONS.values()))
+
+    selected = explain_dimensions_adtributor(candidates, limit=None, totals=(1200.0, 1000.0))
+
+    assert selected == everything
+
+
 def test_adtributor_limit_and_worstranks():
     best = explain_dimensions_adtributor(ADTRIBUTOR_DIMENSIONS, limit=2)
     assert [rank["dimension"] for rank in best["ranks"]] == ["bank", "zone"]

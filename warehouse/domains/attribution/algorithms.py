@@ -170,6 +170,7 @@ def explain_dimensions_adtributor(
     limit: int | None = 3,
     min_element_ep: float = 0.1,
     min_total_ep: float = 0.67,
+    totals: tuple[float, float] | None = None,
 ) -> dict:
     """Find the dimensions whose few values explain the group's change, as Adtributor (NSDI 2014) does.
 
@@ -182,6 +183,10 @@ def explain_dimensions_adtributor(
          "dimensions": [{"dimension": "bank", "surprise": 0.0076, "explained_share": 1.0}, ...,
                         {"dimension": "denomination", "surprise": None, "explained_share": None}]}
     "dimensions" lists every dimension in rank order, those without an explanatory set last with None.
+
+    `totals`, the group's (target, baseline) values, lets `dimensions` hold only the values that can join a set
+    (explanatory power above min_element_ep), as a database can select them; by default the values of each
+    dimension are all of them, and add up to the group.
     """
     if metric_col in RATIOS:
         raise AttributionError(
@@ -194,8 +199,10 @@ def explain_dimensions_adtributor(
     _check_choice(method, METHODS, "method")
     _check_limit(limit)
     per_dimension = {name: _additive_contributions(elements, metric_col) for name, elements in dimensions.items()}
+    if totals is not None:
+        per_dimension = {name: (rows, *totals) for name, (rows, _, _) in per_dimension.items()}
     # Every dimension partitions the same group, so any one of them gives the group's totals.
-    target_value, baseline_value = next(
+    target_value, baseline_value = totals or next(
         ((group_target, group_baseline) for _, group_target, group_baseline in per_dimension.values()), (0.0, 0.0)
     )
     summary = _summary(metric_col, "adtributor", method, target_value, baseline_value)
@@ -476,9 +483,11 @@ def _explanatory_set(rows: list[dict], min_element_ep: float, min_total_ep: floa
 def _additive_value(meters: Meters | None, metric: str, number: Callable = float) -> float | Fraction:
     """Return an additive metric as `derive` would, and 0 where it is absent."""
     meters = meters or {}
-    parts = SUMS.get(metric, ())
-    if parts and all(meters.get(part) is not None for part in parts):
-        return number(meters[parts[0]]) + number(meters[parts[1]])
+    parts = SUMS.get(metric)
+    if parts:
+        first, second = meters.get(parts[0]), meters.get(parts[1])
+        if first is not None and second is not None:
+            return number(first) + number(second)
     value = meters.get(metric)
     return number(0) if value is None else number(value)
 
