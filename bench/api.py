@@ -16,6 +16,7 @@ Results go to stdout (a markdown table) and bench/results/api-<UTC timestamp>.js
 
 import argparse
 import datetime as dt
+import hashlib
 import http.client
 import json
 import os
@@ -68,15 +69,41 @@ def sample_path(assets: int, days: int) -> Path:
     return config.state_dir() / "bench" / "api" / f"asset-metrics-{assets}x{days}.csv"
 
 
-def published_rows(connection: psycopg.Connection, sidecar: dict) -> int | None:
-    """Return the clean rows published from this exact sample, or None when the bench database lacks them."""
+def marker_path(path: Path) -> Path:
+    """Where the bench notes what it published from `path`, and with which models."""
+    return path.with_name(path.name.removesuffix(path.suffix) + ".published.json")
+
+
+def models_fingerprint() -> str:
+    """A digest of everything that shapes the published table: the domain's SQL, the macros, the loader."""
+    paths = [*PLATFORM_RELATIONS, *DOMAIN.relations, *(model for step in DOMAIN.steps for model in step.models)]
+    files = [DOMAIN.sql_dir / path for path in [*paths, *DOMAIN.checks]]
+    files += sorted((DOMAIN.sql_dir / "macros").glob("*.sql"))
+    loader_module = sys.modules[import_string(DOMAIN.load).__module__]
+    files += [Path(loader_module.__file__), ROOT / "warehouse" / "loading.py", ROOT / "warehouse" / "models.py"]
+    digest = hashlib.sha256()
+    for file in files:
+        digest.update(str(file).encode() + b"\0" + file.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+def published_rows(connection: psycopg.Connection, path: Path) -> int | None:
+    """Return the rows published from this exact file by today's models, or None when the bench database lacks
+    them (another run replaced them, or the models or the loader changed since)."""
+    marker = marker_path(path)
+    if not (path.exists() and causes_path_for(path).exists() and marker.exists()):
+        return None
+    noted = json.loads(marker.read_text())
+    if noted.get("models") != models_fingerprint():
+        print("    the models changed since the casino was published: publishing it again")
+        return None
     if connection.execute("select to_regclass(%s)", (PUBLICATIONS_TABLE,)).fetchone()[0] is None:
         return None
     row = connection.execute(
-        f"select clean_rows, raw_rows from {PUBLICATIONS_TABLE} where source_name = %s order by batch_id desc limit 1",  # noqa: S608
-        (sidecar["path"],),
+        f"select clean_rows from {PUBLICATIONS_TABLE} where batch_id = %s and source_checksum = %s",  # noqa: S608
+        (noted["batch_id"], noted["source_checksum"]),
     ).fetchone()
-    if row is None or row[1] != sidecar["rows"]:
+    if row is None:
         return None
     in_table = connection.execute(f"select count(*) from {PUBLISHED_TABLE}").fetchone()[0]  # noqa: S608
     return in_table if in_table == row[0] else None
@@ -85,6 +112,9 @@ def published_rows(connection: psycopg.Connection, sidecar: dict) -> int | None:
 def publish(connection: psycopg.Connection, url: str, path: Path, assets: int, days: int) -> dict:
     """Generate the casino and publish it as the DAG does: relations, loader, stage, build, checks, publish."""
     steps: dict[str, float] = {}
+    # Taken before the run, so that a model edited during it is not mistaken for the one that ran.
+    fingerprint = models_fingerprint()
+    marker_path(path).unlink(missing_ok=True)
     steps["generate file"], written = timed(
         lambda: write_asset_metrics(path, assets=assets, days=days, causes=cause_count(days))
     )
@@ -103,7 +133,12 @@ def publish(connection: psycopg.Connection, url: str, path: Path, assets: int, d
     # Autovacuum analyses (and sets the visibility map of) a freshly published table within a minute or so;
     # do it now, so that the API is measured in that steady state rather than on a table without statistics.
     steps["vacuum analyze"], _ = timed(lambda: connection.execute(f"vacuum (analyze) {PUBLISHED_TABLE}"))
-    return {"rows_in_file": written.rows, "seconds": steps}
+    checksum = connection.execute(
+        "select source_checksum from audit.load_batches where batch_id = %s", (work["batch_id"],)
+    ).fetchone()[0]
+    noted = {"batch_id": work["batch_id"], "source_checksum": checksum, "models": fingerprint}
+    marker_path(path).write_text(json.dumps(noted, indent=2) + "\n")
+    return {"rows_in_file": written.rows, "batch_id": work["batch_id"], "seconds": steps}
 
 
 def sidecar_of(path: Path) -> dict:
@@ -121,9 +156,7 @@ def prepare(args: argparse.Namespace) -> tuple[str, dict, dict]:
     url = config.with_database(server, BENCH_DATABASE)
     path = sample_path(args.assets, args.days)
     with psycopg.connect(url, autocommit=True) as connection:
-        kept = None
-        if args.keep and causes_path_for(path).exists() and path.exists():
-            kept = published_rows(connection, sidecar_of(path))
+        kept = published_rows(connection, path) if args.keep else None
         if kept is not None:
             print(f"==> reusing the published casino in {BENCH_DATABASE}: {kept:,} rows")
             # Idempotent: makes sure the bench reader role logs in with the bench's password.
@@ -134,6 +167,7 @@ def prepare(args: argparse.Namespace) -> tuple[str, dict, dict]:
             publication = {"reused": False, **publish(connection, url, path, args.assets, args.days)}
             for step, seconds in publication["seconds"].items():
                 print(f"    {step:<40}{seconds:8.1f} s")
+        publication["models_fingerprint"] = models_fingerprint()
         publication["published_rows"] = connection.execute(f"select count(*) from {PUBLISHED_TABLE}").fetchone()[0]  # noqa: S608
     reader_url = config.with_role(url, BENCH_READER_ROLE, BENCH_READER_PASSWORD)
     return reader_url, sidecar_of(path), publication
