@@ -1,9 +1,26 @@
-"""Schema pieces every blueprint shares: timestamps in UTC, and query strings that refuse unknown names."""
+"""Schema pieces every blueprint shares: JSON object bodies, timestamps in UTC, and query strings that refuse
+unknown names."""
 
 import datetime as dt
 
 from apiflask import Schema, fields
+from flask import request
 from marshmallow import ValidationError, validates_schema
+from werkzeug.exceptions import BadRequest
+
+from api_endpoint.errors import ApiError
+
+
+def require_json_object() -> None:
+    """Refuse a request body before validation: 415 when it is not JSON, 400 when it is not a JSON object."""
+    if not request.is_json:
+        raise ApiError(415, "unsupported_media_type", "the body must be JSON sent as Content-Type: application/json")
+    try:
+        body = request.get_json()
+    except BadRequest as error:
+        raise ApiError(400, "malformed_json", "the body is not valid JSON") from error
+    if not isinstance(body, dict):
+        raise ApiError(400, "malformed_json", "the body must be a JSON object")
 
 
 class UtcTimestamp(fields.Field):

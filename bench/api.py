@@ -513,12 +513,14 @@ def markdown(result: dict) -> str:
     return "\n".join(lines)
 
 
-def git_commit() -> str | None:
+def git_commit() -> dict | None:
+    """The commit measured, and whether the working tree differed from it (read-only git commands)."""
     try:
-        done = subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True, check=True)
+        head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True, check=True)
+        diff = subprocess.run(["git", "diff", "--quiet", "HEAD", "--"], cwd=ROOT, capture_output=True)
     except (OSError, subprocess.CalledProcessError):
         return None
-    return done.stdout.strip()
+    return {"commit": head.stdout.strip(), "uncommitted_changes": diff.returncode != 0}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -576,7 +578,7 @@ def main(argv: list[str] | None = None) -> int:
     result = {
         "benchmark": "api",
         "started_utc": started_utc,
-        "git_commit": git_commit(),
+        "git": git_commit(),
         "machine": {
             "cpus": os.cpu_count(),
             "load_average_before": load_before,

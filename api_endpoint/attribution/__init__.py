@@ -4,7 +4,6 @@ from apiflask import APIBlueprint
 from flask import Response, render_template, request, url_for
 from marshmallow import ValidationError
 from sqlalchemy.exc import SQLAlchemyError
-from werkzeug.exceptions import BadRequest
 
 from api_endpoint import db
 from api_endpoint.attribution import answers, page
@@ -17,6 +16,7 @@ from api_endpoint.attribution.schemas import (
     Question,
 )
 from api_endpoint.errors import ApiError
+from api_endpoint.schemas import require_json_object
 from warehouse.domains.attribution.algorithms import METHODS, METRICS, AttributionError
 
 bp = APIBlueprint("attribution", __name__, tag="Attribution", template_folder="templates")
@@ -56,23 +56,15 @@ select
 
 
 @bp.before_request
-def require_json_object():
-    """Read a body as JSON before validation: 415 when it is not JSON, 400 when it is not a JSON object.
+def read_json_body():
+    """Refuse a question's body unless it is a JSON object, before validation.
 
     A GET may carry the question as a JSON body, as the seed's notebook sends it; it is then read like a POST.
     """
     if request.endpoint not in {f"attribution.{name}_{verb}" for name in QUESTIONS for verb in ("get", "post")}:
         return
-    if request.method == "GET" and not has_body():
-        return
-    if not request.is_json:
-        raise ApiError(415, "unsupported_media_type", "the body must be JSON sent as Content-Type: application/json")
-    try:
-        body = request.get_json()
-    except BadRequest as error:
-        raise ApiError(400, "malformed_json", "the body is not valid JSON") from error
-    if not isinstance(body, dict):
-        raise ApiError(400, "malformed_json", "the body must be a JSON object")
+    if request.method == "POST" or has_body():
+        require_json_object()
 
 
 def has_body() -> bool:

@@ -14,24 +14,15 @@ from api_endpoint.attribution.schemas import DIMENSIONS, GROUP_FILTERS
 from api_endpoint.errors import ApiError
 from warehouse.domains.attribution import algorithms
 from warehouse.domains.attribution.algorithms import ADDITIVE, ADDITIVE_METRICS, AttributionError
+from warehouse.domains.attribution.contract import SOURCE_COLUMNS
 
-ENDPOINTS = ("singlerankmetrics", "grouprankmetrics", "grouprankdimensions")
 ALGORITHMS = {
     "singlerankmetrics": ("decomposition", "normdiff"),
     "grouprankmetrics": ("decomposition", "normdiff"),
     "grouprankdimensions": ("contribution", "adtributor"),
 }
-# The production columns behind each meter and each dimension.
-METER_COLUMNS = {
-    "coinInCarded": "coin_in_carded",
-    "coinInUncarded": "coin_in_uncarded",
-    "handlePullsCarded": "handle_pulls_carded",
-    "handlePullsUncarded": "handle_pulls_uncarded",
-    "theoWin": "theo_win",
-    "actualWin": "actual_win",
-    "timeOnDevice": "time_on_device",
-    "sessionsCarded": "sessions_carded",
-}
+# The production columns behind each meter (the source's names, in snake case) and each dimension.
+METER_COLUMNS = {meter: SOURCE_COLUMNS[meter] for meter in ADDITIVE}
 DIMENSION_COLUMNS = {"asset": "asset_number", **GROUP_FILTERS}
 # Every additive metric's column, the totals included.
 SUM_COLUMNS = {**METER_COLUMNS, "coinIn": "coin_in", "handlePulls": "handle_pulls"}

@@ -5,10 +5,10 @@ import datetime as dt
 from apiflask import APIBlueprint
 from flask import Response, render_template, request
 from marshmallow import ValidationError
-from werkzeug.exceptions import BadRequest
 
 from api_endpoint import db
 from api_endpoint.errors import ApiError
+from api_endpoint.schemas import require_json_object
 from api_endpoint.vouchers.schemas import (
     SEGMENT_TYPES,
     CriteriaQuery,
@@ -173,21 +173,10 @@ def answer(question: dict) -> dict:
 
 
 @bp.before_request
-def require_json_object():
-    """Reject a JSON endpoint's body before validation: 415 when not JSON, 400 when not a JSON object."""
-    if request.method != "POST" or request.endpoint not in (
-        "vouchers.voucher",
-        "vouchers.voucher_segment_selector",
-    ):
-        return
-    if not request.is_json:
-        raise ApiError(415, "unsupported_media_type", "the body must be JSON sent as Content-Type: application/json")
-    try:
-        body = request.get_json()
-    except BadRequest as error:
-        raise ApiError(400, "malformed_json", "the body is not valid JSON") from error
-    if not isinstance(body, dict):
-        raise ApiError(400, "malformed_json", "the body must be a JSON object")
+def read_json_body():
+    """Refuse a JSON endpoint's body unless it is a JSON object, before validation."""
+    if request.method == "POST" and request.endpoint in ("vouchers.voucher", "vouchers.voucher_segment_selector"):
+        require_json_object()
 
 
 @bp.post("/voucher")

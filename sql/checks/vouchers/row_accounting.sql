@@ -1,19 +1,3 @@
 -- Every raw row of the batch is either clean, rejected or a duplicate: nothing is lost.
-with raw_rows as (
-    select count(*) as row_count from raw.voucher_events where batch_id = %(batch_id)s
-),
-
-clean_rows as (
-    select count(*) as row_count from model_staging.stg_voucher__events where batch_id = %(batch_id)s
-),
-
-rejected_rows as (
-    select count(*) as row_count from audit.rejected_rows where batch_id = %(batch_id)s
-)
-
-select
-    raw_rows.row_count as raw_rows,
-    clean_rows.row_count as clean_rows,
-    rejected_rows.row_count as rejected_and_duplicate_rows
-from raw_rows, clean_rows, rejected_rows
-where raw_rows.row_count <> clean_rows.row_count + rejected_rows.row_count;
+{% from "macros/checks.sql" import row_accounting %}
+{{ row_accounting("raw.voucher_events", "model_staging.stg_voucher__events") }}

@@ -8,30 +8,12 @@ import psycopg
 from warehouse import config, loading
 from warehouse.domain import RunContext
 from warehouse.domains.attribution import ASSET_METRICS_SOURCE
+from warehouse.domains.attribution.contract import OPTIONAL_COLUMNS, SOURCE_COLUMNS
 
 log = logging.getLogger(__name__)
 
 SOURCE_KIND = "asset_metrics"
 RAW_TABLE = "raw.asset_metrics"
-# The file's columns and their raw names.
-SOURCE_COLUMNS = {
-    "gamingDate": "gaming_date",
-    "assetNumber": "asset_number",
-    "bank": "bank",
-    "zone": "zone",
-    "gameType": "game_type",
-    "denomination": "denomination",
-    "coinInCarded": "coin_in_carded",
-    "coinInUncarded": "coin_in_uncarded",
-    "handlePullsCarded": "handle_pulls_carded",
-    "handlePullsUncarded": "handle_pulls_uncarded",
-    "theoWin": "theo_win",
-    "actualWin": "actual_win",
-    "timeOnDevice": "time_on_device",
-    "sessionsCarded": "sessions_carded",
-}
-# Totals a file may carry; staging checks them against their parts.
-OPTIONAL_COLUMNS = {"coinIn": "coin_in", "handlePulls": "handle_pulls"}
 # The generated sample: a year of a 600-machine floor with 20 injected causes.
 SAMPLE = {"assets": 600, "days": 365, "start": "2018-01-01", "causes": 20}
 
