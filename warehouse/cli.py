@@ -218,6 +218,7 @@ def print_urls(password: str) -> None:
   Airflow UI       http://localhost:{config.AIRFLOW_PORT.value()}   (login: admin / {password})
   API              {api}/selection_criteria
   Voucher form     {api}/search_voucher
+  Attribution      {api}/attribution
   API docs         {api}/docs
 """
     )

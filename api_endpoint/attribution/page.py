@@ -124,15 +124,16 @@ def waterfall(answer: dict) -> dict | None:
         bars[-1]["end"] = target
     bars.append(_bar("target", "Target", target, 0.0, target))
 
-    levels = [0.0] + [level for bar in bars for level in (bar["start"], bar["end"])]
-    ticks = nice_ticks(min(levels), max(levels))
+    ticks = nice_ticks(*axis_range(bars))
     rotated = any(len(bar["label"]) > FLAT_LABEL_CHARS for bar in bars)
     width = max(MIN_WIDTH, LEFT_MARGIN + SLOT_WIDTH * len(bars) + RIGHT_MARGIN)
     height = PLOT_TOP + PLOT_HEIGHT + (96 if rotated else 36)
     to_y = _scale(ticks[0], ticks[-1], PLOT_TOP + PLOT_HEIGHT, PLOT_TOP)
     slot = (width - LEFT_MARGIN - RIGHT_MARGIN) / len(bars)
     for index, bar in enumerate(bars):
-        top, bottom = sorted((to_y(bar["start"]), to_y(bar["end"])))
+        # A total on a zoomed axis runs off its foot: it is drawn from the axis's first tick.
+        start, end = (min(max(level, ticks[0]), ticks[-1]) for level in (bar["start"], bar["end"]))
+        top, bottom = sorted((to_y(start), to_y(end)))
         bar.update(
             x=round(LEFT_MARGIN + slot * index + slot * 0.15, 2),
             y=round(top, 2),
@@ -143,7 +144,8 @@ def waterfall(answer: dict) -> dict | None:
     return {
         "bars": bars,
         "ticks": [{"value": tick, "y": round(to_y(tick), 2)} for tick in ticks],
-        "zero_y": round(to_y(0.0), 2),
+        "zero_y": round(to_y(min(max(0.0, ticks[0]), ticks[-1])), 2),
+        "zoomed": ticks[0] > 0 or ticks[-1] < 0,
         "rotated_labels": rotated,
         "width": width,
         "height": height,
@@ -153,6 +155,25 @@ def waterfall(answer: dict) -> dict | None:
         "plot_right": width - RIGHT_MARGIN,
         "metric": _text(answer.get("metric_col")),
     }
+
+
+def axis_range(bars: list[dict]) -> tuple[float, float]:
+    """Return the values the axis must show: from 0, unless the steps run far from it.
+
+    A day's change is often a few percent of its total; from 0, every step would be a hairline beside two tall
+    totals. The axis then zooms in on where the steps run, and the totals run off its foot.
+    """
+    levels = [
+        level for bar in bars for level in (bar["start"], bar["end"]) if bar["kind"] not in ("baseline", "target")
+    ]
+    levels += [bars[0]["end"], bars[-1]["end"]]
+    low, high = min(levels), max(levels)
+    span = high - low
+    if low > 0 and span < 0.5 * high:
+        return max(0.0, low - span * 0.5), high
+    if high < 0 and span < 0.5 * -low:
+        return low, min(0.0, high + span * 0.5)
+    return min(low, 0.0), max(high, 0.0)
 
 
 def score_bars(answer: dict) -> dict | None:
@@ -213,6 +234,11 @@ def waterfall_svg(answer: dict) -> Markup | None:
         f'<line class="zero" x1="{chart["plot_left"]}" x2="{chart["plot_right"]}" y1="{chart["zero_y"]}" '
         f'y2="{chart["zero_y"]}" stroke="#52606d"/>'
     )
+    if chart["zoomed"]:
+        parts.append(
+            f'<text class="zoomed" x="{chart["plot_right"]}" y="{chart["plot_top"] - 8}" text-anchor="end" {FONT} '
+            f'fill="#616e7c">the axis does not start at 0</text>'
+        )
     for index, bar in enumerate(bars):
         center = round(bar["x"] + bar["width"] / 2, 2)
         if bar["kind"] in ("baseline", "target"):

@@ -364,3 +364,24 @@ def test_template_renders_an_empty_form(page):
     for name in ("date_target", "metric_col", "baseline_weeks", "algorithm", "method", "limit", "asset", "bank"):
         assert f'name="{name}"' in html
     assert 'value="coinIn"' in html and 'method="get"' in html
+
+
+def test_a_small_change_on_a_large_total_zooms_the_axis_and_says_so():
+    answer = decomposition(baseline=854_000.0, target=824_000.0, contributions=(-36_000.0, 6_000.0))
+
+    chart = waterfall(answer)
+    svg = str(waterfall_svg(answer))
+
+    assert chart["zoomed"] and chart["ticks"][0]["value"] > 0
+    steps = [bar for bar in chart["bars"] if bar["kind"] == "contribution"]
+    # Zoomed, the largest step takes a good part of the plot instead of a hairline beside the totals.
+    assert steps[0]["height"] > 0.2 * (chart["plot_bottom"] - chart["plot_top"])
+    assert "the axis does not start at 0" in svg
+    totals = [bar for bar in chart["bars"] if bar["kind"] in ("baseline", "target")]
+    assert all(bar["y"] + bar["height"] == pytest.approx(chart["plot_bottom"]) for bar in totals)
+
+
+def test_a_change_of_the_totals_own_size_keeps_the_axis_at_zero():
+    chart = waterfall(decomposition(baseline=400.0, target=100.0, contributions=(-300.0,)))
+
+    assert not chart["zoomed"] and chart["ticks"][0]["value"] == 0
