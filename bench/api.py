@@ -5,12 +5,14 @@ Run it with `.venv/bin/python bench/api.py [--keep]` (the embedded PostgreSQL mu
 default) into the `warehouse_bench` database with the same loader, model steps and checks as the DAG, starts the
 real API under gunicorn with its own config on a free port, reading as the bench's read-only role, and drives each
 scenario with N client threads, each on its own keep-alive connection, issuing requests back to back (a closed
-loop) for --seconds after an uncounted warm-up. `--keep` reuses the published casino when its publication matches
-the generated file (generating and loading 1.46 M rows takes minutes).
+loop) for --seconds after an uncounted warm-up. `--keep` reuses the published casino when the same file was
+published by the same models, loader and checks (generating and publishing 1.46 M rows takes a minute or more).
 
 The bare lookup (`/check_status`, no database) runs with the same load generator before and after the scenarios,
 so each scenario can be read as a ratio to it on a noisy machine. The client threads, gunicorn and PostgreSQL
-share the same cores: the figures are those of the whole machine under that load, not of the server alone.
+share the same cores: the figures are those of the whole machine under that load, not of the server alone. Each
+scenario also reports the CPU it cost per request (gunicorn, the database sessions serving it, the load
+generator) and the CPU the rest of the machine used meanwhile, which flags a run disturbed by other work.
 Results go to stdout (a markdown table) and bench/results/api-<UTC timestamp>.json.
 """
 
@@ -52,6 +54,8 @@ BENCH_READER_PASSWORD = "bench"
 PUBLISHED_TABLE = "model_production.asset_metrics_daily"
 PUBLICATIONS_TABLE = "model_production.asset_metrics_publications"
 TARGET_P99_MS = 100.0
+# CPU that the rest of the machine used during a scenario above which its figures are flagged as noisy.
+NOISY_CORES = 0.2
 # The application_name api_endpoint/db.py gives the API's database sessions.
 API_APPLICATION_NAME = "warehouse-api"
 BASELINE = "bare_lookup"
@@ -615,6 +619,16 @@ def main(argv: list[str] | None = None) -> int:
         f"clients.\n"
     )
     print(markdown(result))
+    noisy = [
+        f"{run['scenario']} ({run['cpu_cores_busy']['other']:.2f})"
+        for run in runs
+        if run["cpu_cores_busy"].get("other", 0.0) > NOISY_CORES
+    ]
+    if noisy:
+        print(
+            f"\nNoisy: other processes kept more than {NOISY_CORES:g} cores busy during {', '.join(noisy)}; on "
+            f"{os.cpu_count()} shared cores that alone can double a p99. Read those rows with care, or run again."
+        )
     print(f"\nwritten to {output}")
     return 0
 

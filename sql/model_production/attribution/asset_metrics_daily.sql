@@ -2,7 +2,7 @@
 -- that day. A later batch that carries a day again replaces that day's row for each asset it carries. The key
 -- leads with the day: every question reads a few days, for the whole casino, a group or one asset.
 {{ config(
-    upsert="update",
+    replace="(gaming_date, asset_number) in (select gaming_date, asset_number from model_staging.stg_casino__asset_metrics where batch_id = %(batch_id)s)",
     unique_key=["gaming_date", "asset_number"],
     nullable=["average_bet", "average_bet_carded", "average_bet_uncarded"],
 ) }}
