@@ -298,6 +298,7 @@ class CpuProbe:
 
     def __init__(self, api_pid: int, database_url: str):
         self.api_pid = api_pid
+        self.database_url = database_url
         # Its own session is not the API's: application_name tells them apart.
         self.connection = psycopg.connect(database_url, autocommit=True)
 
@@ -305,10 +306,16 @@ class CpuProbe:
         self.connection.close()
 
     def database_backends(self) -> dict[int, float] | None:
-        pids = self.connection.execute(
-            "select pid from pg_stat_activity where datname = current_database() and application_name = %s",
-            (API_APPLICATION_NAME,),
-        ).fetchall()
+        try:
+            if self.connection.closed:
+                self.connection = psycopg.connect(self.database_url, autocommit=True)
+            pids = self.connection.execute(
+                "select pid from pg_stat_activity where datname = current_database() and application_name = %s",
+                (API_APPLICATION_NAME,),
+            ).fetchall()
+        except psycopg.Error:
+            # The server went away mid-run: the scenario's errors say so; its CPU is just not known.
+            return None
         used = {}
         for (pid,) in pids:
             stat = _proc_stat(pid)
