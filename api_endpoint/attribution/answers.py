@@ -241,18 +241,19 @@ group by grouping sets ((gaming_date), {", ".join(f"({column})" for column in co
 
 # Keep the days, and the values whose explanatory power (A_e - F_e) / (A - F) can pass min_element_ep.
 CANDIDATES_ONLY = """
-with sums as ({sums}),
+with sums (dimension, value, target_sum, baseline_sum) as ({sums}),
 
 days as (
     select
         sum(target_sum) as target_total,
         sum(baseline_sum) / nullif(count(baseline_sum), 0) as baseline_total,
         count(baseline_sum) as baseline_days
-    from (select * from sums where dimension = 'day') as day_sums (dimension, value, target_sum, baseline_sum)
+    from sums
+    where dimension = 'day'
 )
 
 select sums.*
-from sums as sums (dimension, value, target_sum, baseline_sum), days
+from sums, days
 where sums.dimension = 'day'
     or (coalesce(target_sum, 0) - coalesce(baseline_sum, 0) / nullif(baseline_days, 0))
         / nullif(target_total - baseline_total, 0) > :min_element_ep
