@@ -198,9 +198,11 @@ def dimensions_from_warehouse(
     labels = " ".join(
         f"when grouping({column}) = 0 then '{name}'" for name, column in zip(dimensions, columns, strict=True)
     )
+    # Summed as double precision: the algorithms work in floats anyway, and numeric additions were most of the
+    # query's time over a whole casino.
     sums = ", ".join(
-        f"sum({column}) filter (where gaming_date = :target_date), "
-        f"sum({column}) filter (where gaming_date <> :target_date)"
+        f"sum({column}::float8) filter (where gaming_date = :target_date), "
+        f"sum({column}::float8) filter (where gaming_date <> :target_date)"
         for column in (SUM_COLUMNS[name] for name in meter_names)
     )
     # The gaming_date grouping set gives the group's meters each day, beside each dimension's values.
