@@ -20,6 +20,11 @@ def import_string(dotted: str) -> Any:
     return getattr(importlib.import_module(module_name), attribute)
 
 
+class SourceError(ValueError):
+    """A source that cannot be loaded as it is (absent, unreadable, without a required column): retrying the
+    same run cannot help, so a loader raises this and its task fails at once, naming the file."""
+
+
 @dataclass(frozen=True)
 class RunContext:
     """What a loader knows of the run that called it."""

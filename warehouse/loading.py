@@ -13,6 +13,8 @@ import psycopg
 import pyarrow as pa
 from psycopg import sql
 
+from warehouse.domain import SourceError
+
 log = logging.getLogger(__name__)
 
 CHUNK_BYTES = 8 * 1024 * 1024
@@ -37,7 +39,7 @@ def fetch(source: str, landing_dir: Path) -> Path:
     if not is_url(source):
         path = Path(source).expanduser()
         if not path.is_file():
-            raise FileNotFoundError(f"source file not found: {path}")
+            raise SourceError(f"source file not found: {path}")
         return path
 
     import requests
@@ -173,7 +175,7 @@ def record_batches(
 def _require_columns(path: Path, columns: Sequence[str], present: set[str]) -> None:
     missing = [column for column in columns if column not in present]
     if missing:
-        raise ValueError(f"{path} lacks the columns {missing}")
+        raise SourceError(f"{path} lacks the columns {missing}")
 
 
 def _with_absent_columns(record_batch: pa.RecordBatch, wanted: Sequence[str]) -> pa.RecordBatch:
@@ -184,13 +186,21 @@ def _with_absent_columns(record_batch: pa.RecordBatch, wanted: Sequence[str]) ->
     return pa.RecordBatch.from_arrays(arrays, names=list(wanted))
 
 
+def _named_errors(path: Path, batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+    """Pass the batches through; a file Arrow cannot read (corrupt parquet, a broken CSV) fails naming it."""
+    try:
+        yield from batches
+    except (pa.ArrowException, OSError) as error:
+        raise SourceError(f"{path} cannot be read: {error}") from error
+
+
 def csv_chunks(path: Path, columns: Sequence[str], optional: Sequence[str] = ()) -> Iterator[bytes]:
     """Yield the file as CSV for COPY: a source row number, then the columns as text (null: an absent column)."""
     import pyarrow.csv as pcsv
 
     wanted = [*columns, *optional]
     next_row_number = 1
-    for record_batch in record_batches(path, columns, optional):
+    for record_batch in _named_errors(path, record_batches(path, columns, optional)):
         row_numbers = pa.array(range(next_row_number, next_row_number + record_batch.num_rows), pa.int64())
         next_row_number += record_batch.num_rows
         arrays = [row_numbers] + [record_batch.column(name).cast(pa.string()) for name in wanted]

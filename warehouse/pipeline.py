@@ -8,9 +8,10 @@ The load task returns the run's work (the models' bound parameters) or stops the
 import datetime as dt
 
 from airflow.sdk import DAG, Param, dag, task
+from airflow.sdk.exceptions import AirflowFailException
 from airflow.timetables.trigger import CronTriggerTimetable
 
-from warehouse.domain import Domain, RunContext, import_string
+from warehouse.domain import Domain, RunContext, SourceError, import_string
 from warehouse.operators import FailingRowsCheckOperator, ModelOperator, RejectsReportOperator
 
 WAREHOUSE_CONN_ID = "warehouse"
@@ -64,7 +65,11 @@ def build_dag(domain: Domain, doc_md: str | None = None) -> DAG:
         @task.short_circuit(task_id=domain.load_task_id, ignore_downstream_trigger_rules=True)
         def load(params=None, dag_run=None, data_interval_end=None) -> dict | bool:
             """Load the run's source into raw; stop the run here when there is nothing new to model."""
-            work = load_work(domain, params, dag_run.dag_id, dag_run.run_id, data_interval_end or dag_run.run_after)
+            try:
+                work = load_work(domain, params, dag_run.dag_id, dag_run.run_id, data_interval_end or dag_run.run_after)
+            except SourceError as error:
+                # The same file would fail the same way: no retries, and the log says which file and why.
+                raise AirflowFailException(str(error)) from error
             return work or False
 
         work = load()

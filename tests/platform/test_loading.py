@@ -66,10 +66,25 @@ def test_a_database_lost_mid_copy_leaves_nothing_and_a_retry_completes(raw_table
 
 def test_a_missing_column_is_a_clear_error(raw_tables, tmp_path):
     (tmp_path / "v.csv").write_text("timestamp,country_code\n2018-01-01,Peru\n")
-    with pytest.raises(ValueError, match=r"lacks the columns \['last_order_ts'"):
+    with pytest.raises(loading.SourceError, match=r"lacks the columns \['last_order_ts'"):
         vouchers.load_file(raw_tables, str(tmp_path / "v.csv"))
 
 
 def test_a_missing_file_is_a_clear_error(raw_tables, tmp_path):
-    with pytest.raises(FileNotFoundError, match="source file not found"):
+    with pytest.raises(loading.SourceError, match="source file not found"):
         vouchers.load_file(raw_tables, str(tmp_path / "absent.parquet"))
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        b"PAR1 not really parquet",
+        ",".join(vouchers.SOURCE_COLUMNS).encode() + b"\n2018-09-01,Peru,x\n",
+    ],
+)
+def test_a_file_arrow_cannot_read_fails_naming_it(raw_tables, tmp_path, content):
+    source = tmp_path / "broken.parquet"
+    source.write_bytes(content)
+    with pytest.raises(loading.SourceError, match="broken.parquet"):
+        vouchers.load_file(raw_tables, str(source))
+    assert raw_tables.execute("select count(*) from audit.load_batches").fetchone() == (0,)

@@ -7,7 +7,7 @@ from pathlib import Path
 import psycopg
 
 from warehouse import config, loading
-from warehouse.domain import RunContext
+from warehouse.domain import RunContext, SourceError
 from warehouse.domains.telecom import TELECOM_LANDING_DIR
 from warehouse.domains.telecom.contract import FILE_PATTERN, HEADER
 
@@ -34,7 +34,7 @@ def landing_dir() -> Path:
 def landed_files(folder: Path) -> list[Path]:
     """Return the folder's IP-flow files in delivery order: by timestamp, then part."""
     if not folder.is_dir():
-        raise FileNotFoundError(f"landing folder not found: {folder}")
+        raise SourceError(f"landing folder not found: {folder}")
     delivered = {}
     for path in folder.iterdir():
         match = FILE_PATTERN.match(path.name)
