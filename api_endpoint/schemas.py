@@ -19,8 +19,18 @@ def require_json_object() -> None:
         body = request.get_json()
     except BadRequest as error:
         raise ApiError(400, "malformed_json", "the body is not valid JSON") from error
+    except RecursionError as error:
+        raise ApiError(400, "malformed_json", "the body is nested too deeply to read") from error
     if not isinstance(body, dict):
         raise ApiError(400, "malformed_json", "the body must be a JSON object")
+
+
+def storable_text(value: str) -> None:
+    """Refuse text PostgreSQL cannot hold or compare: a NUL character, or a lone UTF-16 surrogate."""
+    if "\x00" in value:
+        raise ValidationError("must not contain a NUL character")
+    if any("\ud800" <= character <= "\udfff" for character in value):
+        raise ValidationError("must not contain a lone surrogate: it is not valid Unicode text")
 
 
 class UtcTimestamp(fields.Field):

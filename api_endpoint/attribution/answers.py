@@ -30,6 +30,8 @@ SUM_COLUMNS = {**METER_COLUMNS, "coinIn": "coin_in", "handlePulls": "handle_pull
 RECORD_KEYS = {"asset": "assetNumber", "bank": "bank", "zone": "zone", "denomination": "denomination",
                "gameType": "gameType"}  # fmt: skip
 TABLE = "model_production.asset_metrics_daily"
+# The largest meter staging accepts (sql/model_staging/attribution); caller data is held to the same bound.
+METER_BOUND = 1e15
 
 Rows = list[tuple[dt.date, str, str, dict]]  # (gaming day, dimension or "group", value, meters)
 
@@ -320,6 +322,8 @@ def record_problem(record: dict, date_col: str, dimensions: list[str]) -> str | 
             continue
         if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
             return f"{name} must be a finite number"
+        if abs(value) >= METER_BOUND:
+            return f"{name} must be smaller than {METER_BOUND:.0e} in size, as the warehouse's meters are"
         if name in ADDITIVE and name not in ("theoWin", "actualWin") and value < 0:
             return f"{name} must not be negative"
     for name in dimensions:

@@ -5,6 +5,7 @@ import datetime as dt
 from apiflask import Schema, fields, validators
 from marshmallow import RAISE, ValidationError
 
+from api_endpoint.schemas import storable_text
 from warehouse.domains.attribution.algorithms import METHODS, METRICS
 
 DIMENSIONS = ["asset", "bank", "zone", "denomination", "gameType"]
@@ -25,7 +26,7 @@ class Question(Schema):
 
     metric_col = fields.String(
         load_default="coinIn",
-        validate=validators.Length(min=1, max=64),
+        validate=[validators.Length(min=1, max=64), storable_text],
         metadata={"description": f"The metric whose change is explained: one of {', '.join(METRICS)}."},
     )
     date_target = fields.Date(
@@ -44,7 +45,7 @@ class Question(Schema):
         validate=validators.OneOf(METHODS),
         metadata={"description": "bestranks: the greatest contribution in the direction of the change first."},
     )
-    algorithm = fields.String(validate=validators.Length(min=1, max=64))
+    algorithm = fields.String(validate=[validators.Length(min=1, max=64), storable_text])
     limit = fields.Integer(
         validate=validators.Range(min=1, max=10_000),
         metadata={"description": "How many ranks to list (adtributor: how many dimensions); default 10 (3)."},
@@ -65,28 +66,30 @@ class Question(Schema):
     )
     date_col = fields.String(
         load_default="gamingDate",
-        validate=validators.Length(min=1, max=64),
+        validate=[validators.Length(min=1, max=64), storable_text],
         metadata={"description": "The date's key in each `data` record."},
     )
 
 
 class AssetQuestion(Question):
     asset = fields.String(
-        validate=validators.Length(min=1, max=100),
+        validate=[validators.Length(min=1, max=100), storable_text],
         metadata={"description": "The asset (slot machine) number; not needed with `data`.", "example": "A0017"},
     )
 
 
 class GroupQuestion(Question):
-    bank = fields.String(validate=validators.Length(min=1, max=100), metadata={"example": "B07"})
-    zone = fields.String(validate=validators.Length(min=1, max=100), metadata={"example": "Z2"})
-    gameType = fields.String(validate=validators.Length(min=1, max=100), metadata={"example": "Video Poker"})  # noqa: N815
+    bank = fields.String(validate=[validators.Length(min=1, max=100), storable_text], metadata={"example": "B07"})
+    zone = fields.String(validate=[validators.Length(min=1, max=100), storable_text], metadata={"example": "Z2"})
+    gameType = fields.String(
+        validate=[validators.Length(min=1, max=100), storable_text], metadata={"example": "Video Poker"}
+    )  # noqa: N815
     denomination = fields.Decimal(
         validate=lambda value: 0 < value <= 1_000_000 or _refuse("must be more than 0 and at most 1000000"),
         metadata={"example": "0.25", "description": "A credit value such as 0.25; 1 and 1.00 are the same."},
     )
     assets = fields.List(
-        fields.String(validate=validators.Length(min=1, max=100)),
+        fields.String(validate=[validators.Length(min=1, max=100), storable_text]),
         validate=validators.Length(min=1, max=10_000),
         metadata={"description": "Only these assets (a query string may repeat it or separate with commas)."},
     )

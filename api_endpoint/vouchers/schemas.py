@@ -3,7 +3,7 @@
 from apiflask import Schema, fields, validators
 from marshmallow import RAISE, ValidationError, validates_schema
 
-from api_endpoint.schemas import UtcTimestamp
+from api_endpoint.schemas import UtcTimestamp, storable_text
 
 SEGMENT_TYPES = ["frequent_segment", "recency_segment"]
 
@@ -14,7 +14,7 @@ class VoucherQuestion(Schema):
 
     customer_id = fields.Integer(strict=True, metadata={"example": 123})
     country_code = fields.String(
-        required=True, validate=validators.Length(min=1, max=100), metadata={"example": "Peru"}
+        required=True, validate=[validators.Length(min=1, max=100), storable_text], metadata={"example": "Peru"}
     )
     last_order_ts = UtcTimestamp(required=True, metadata={"example": "2018-05-03 00:00:00"})
     first_order_ts = UtcTimestamp(required=True, metadata={"example": "2017-05-03 00:00:00"})

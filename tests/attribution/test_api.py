@@ -314,3 +314,22 @@ def test_a_browser_gets_the_answer_as_a_page_with_its_waterfall(client, cause):
     assert form.status_code == 200 and 'name="date_target"' in form.get_data(as_text=True)
     assert asked.status_code == 200 and 'id="waterfall"' in asked.get_data(as_text=True)
     assert refused.status_code == 422 and "date_target" in refused.get_data(as_text=True)
+
+
+def test_text_postgresql_cannot_hold_deep_json_and_huge_numbers_are_refused_not_500s(client, cause):
+    day = cause["gaming_date"]
+    nul = client.get("/singlerankmetrics", query_string={"date_target": day, "asset": "A\x00B"})
+    surrogate = client.post(
+        "/grouprankmetrics", data=f'{{"date_target": "{day}", "zone": "\\ud800"}}', content_type="application/json"
+    )
+    deep = client.post("/grouprankmetrics", data="[" * 5000 + "]" * 5000, content_type="application/json")
+    rows = [
+        {"gamingDate": day, "coinInCarded": 1e308, "coinInUncarded": 1.0, "handlePullsCarded": 1,
+         "handlePullsUncarded": 1},
+    ]  # fmt: skip
+    huge = client.post("/grouprankmetrics", json={"date_target": day, "data": rows})
+
+    assert (nul.status_code, nul.json["code"]) == (422, "invalid_values") and "asset" in nul.json["details"]["fields"]
+    assert surrogate.status_code == 422 and "zone" in surrogate.json["details"]["fields"]
+    assert (deep.status_code, deep.json["code"]) == (400, "malformed_json")
+    assert huge.status_code == 422 and "data[0]" in huge.json["details"]["fields"]

@@ -1,5 +1,7 @@
 """POST /voucher and its alias: the answer, and every way a request can be refused."""
 
+import json
+
 import pytest
 
 QUESTION = {
@@ -197,3 +199,18 @@ def test_unknown_route_and_method_are_json(client):
     assert client.get("/nowhere").json["code"] == "not_found"
     response = client.get("/voucher")
     assert (response.status_code, response.json["code"]) == (405, "method_not_allowed")
+
+
+@pytest.mark.parametrize("country_code", ["Pe\x00ru", "\ud800"])
+def test_a_country_postgresql_cannot_hold_is_a_422_not_a_500(client, country_code):
+    body = json.dumps({**QUESTION, "country_code": country_code})
+    response = client.post("/voucher", data=body, content_type="application/json")
+
+    assert response.status_code == 422
+    assert "country_code" in response.json["details"]["fields"]
+
+
+def test_json_nested_too_deeply_is_a_400(client):
+    response = client.post("/voucher", data="[" * 5000 + "]" * 5000, content_type="application/json")
+
+    assert (response.status_code, response.json["code"]) == (400, "malformed_json")
