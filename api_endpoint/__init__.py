@@ -21,6 +21,8 @@ def create_app(test_config: dict | None = None) -> APIFlask:
     app.config.from_mapping(
         DATABASE_URL=None,
         DATABASE_POOL_SIZE=config.API_THREADS.value(),
+        # Werkzeug refuses a body over this before reading it, from its Content-Length or as it streams in.
+        MAX_CONTENT_LENGTH=config.API_MAX_BODY_BYTES.value(),
         INFO={
             "description": "Answers questions from the warehouse's production tables: "
             + "; ".join(domain.description for domain in domains)

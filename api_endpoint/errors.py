@@ -4,6 +4,7 @@ import logging
 
 from apiflask import APIFlask, HTTPError
 from sqlalchemy.exc import DBAPIError, OperationalError, ProgrammingError
+from werkzeug.exceptions import RequestEntityTooLarge
 
 log = logging.getLogger(__name__)
 
@@ -29,6 +30,7 @@ CODES = {
     400: "bad_request",
     404: "not_found",
     405: "method_not_allowed",
+    413: "payload_too_large",
     415: "unsupported_media_type",
     422: "invalid_values",
     500: "internal_error",
@@ -61,6 +63,12 @@ def init_app(app: APIFlask) -> None:
                     error.headers,
                 )
         return {"code": code, "message": message, "details": details}, error.status_code, error.headers
+
+    @app.errorhandler(RequestEntityTooLarge)
+    def too_large(error: RequestEntityTooLarge):
+        limit = app.config["MAX_CONTENT_LENGTH"]
+        message = f"the body is larger than the {limit:,} bytes the API reads (API_MAX_BODY_BYTES)"
+        return as_json(ApiError(413, "payload_too_large", message, {"limit_bytes": limit}))
 
     @app.errorhandler(ProgrammingError)
     def not_published(error: ProgrammingError):

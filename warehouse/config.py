@@ -75,8 +75,13 @@ WAREHOUSE_STATE_DIR = setting(
 API_WAREHOUSE_URL = setting(
     "API_WAREHOUSE_URL", None, "URL the API reads with. Unset: `warehouse_reader` on `WAREHOUSE_URL`."
 )
-API_HOST = setting("API_HOST", "0.0.0.0", "interface the API listens on")
+API_HOST = setting(
+    "API_HOST", "127.0.0.1", "interface the API listens on (`0.0.0.0` for every interface, as in Docker Compose)"
+)
 API_PORT = setting("API_PORT", 5000, "port of the API", int)
+API_MAX_BODY_BYTES = setting(
+    "API_MAX_BODY_BYTES", 1_048_576, "largest request body the API reads; a larger one is a 413", int
+)
 API_WORKERS = setting(
     "API_WORKERS", lambda: multiprocessing.cpu_count() * 2, "gunicorn workers", int, shown="2 × cores"
 )

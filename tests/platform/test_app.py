@@ -61,3 +61,13 @@ def test_the_api_role_cannot_write(published):
     with psycopg.connect(published) as connection:
         with pytest.raises(psycopg.errors.InsufficientPrivilege):
             connection.execute("select * from raw.voucher_events")
+
+
+@pytest.mark.parametrize("path", ["/voucher", "/grouprankmetrics"])
+def test_a_body_over_the_limit_is_a_413_json_error(published, path):
+    client = create_app({"TESTING": True, "DATABASE_URL": published, "MAX_CONTENT_LENGTH": 1000}).test_client()
+
+    response = client.post(path, data="[" + "0," * 1000 + "0]", content_type="application/json")
+
+    assert response.status_code == 413
+    assert response.json["code"] == "payload_too_large" and response.json["details"] == {"limit_bytes": 1000}
