@@ -48,7 +48,11 @@ class UtcTimestamp(fields.Field):
             raise ValidationError("not a timestamp: use YYYY-MM-DD_HH:MM:SS or ISO 8601") from error
         if parsed.tzinfo is None:
             parsed = parsed.replace(tzinfo=dt.UTC)
-        return parsed.astimezone(dt.UTC)
+        try:
+            return parsed.astimezone(dt.UTC)
+        except OverflowError as error:
+            # 0001-01-01T00:00:00+14:00 is in year 0 in UTC, 9999-12-31T23:59:59-14:00 in year 10000.
+            raise ValidationError("out of range: in UTC it falls outside years 1 to 9999") from error
 
     def _jsonschema_type_mapping(self):
         return {"type": "string", "example": "2017-03-01_08:00:00"}

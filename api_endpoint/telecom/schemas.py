@@ -13,7 +13,7 @@ class KpiQuery(QueryParameters):
     to = UtcTimestamp(metadata={"description": "Intervals ending at or before this time (UTC unless offset)."})
     interval = fields.String(validate=validators.OneOf(["5-minute", "1-hour"]))
     limit = fields.Integer(load_default=1000, validate=validators.Range(min=1, max=10000))
-    offset = fields.Integer(load_default=0, validate=validators.Range(min=0))
+    offset = fields.Integer(load_default=0, validate=validators.Range(min=0, max=2**63 - 1))
 
     @validates_schema
     def from_before_to(self, data, **kwargs):

@@ -19,7 +19,11 @@ class VoucherQuestion(Schema):
     last_order_ts = UtcTimestamp(required=True, metadata={"example": "2018-05-03 00:00:00"})
     first_order_ts = UtcTimestamp(required=True, metadata={"example": "2017-05-03 00:00:00"})
     total_orders = fields.Integer(
-        required=True, strict=True, validate=validators.Range(min=0), metadata={"example": 15}
+        required=True,
+        strict=True,
+        # Orders are counted as PostgreSQL integers.
+        validate=validators.Range(min=0, max=2**31 - 1),
+        metadata={"example": 15},
     )
     segment_name = fields.String(
         required=True, validate=validators.OneOf(SEGMENT_TYPES), metadata={"example": "recency_segment"}

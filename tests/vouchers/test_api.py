@@ -214,3 +214,18 @@ def test_json_nested_too_deeply_is_a_400(client):
     response = client.post("/voucher", data="[" * 5000 + "]" * 5000, content_type="application/json")
 
     assert (response.status_code, response.json["code"]) == (400, "malformed_json")
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("total_orders", 2**31),
+        ("last_order_ts", "0001-01-01T00:00:00+14:00"),
+        ("first_order_ts", "9999-12-31T23:59:59-14:00"),
+    ],
+)
+def test_values_beyond_what_the_warehouse_holds_are_a_422_naming_the_field(client, field, value):
+    response = ask(client, **{field: value})
+
+    assert response.status_code == 422
+    assert field in response.json["details"]["fields"]

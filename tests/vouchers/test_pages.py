@@ -65,6 +65,12 @@ def test_search_voucher_shows_errors(client):
     assert "total_orders" in response.get_data(as_text=True)
 
 
+def test_search_voucher_refuses_a_number_of_thousands_of_digits(client):
+    response = client.post("/search_voucher", data={"country_code": "Peru", "total_orders": "9" * 5000})
+    assert response.status_code == 422
+    assert "total_orders" in response.get_data(as_text=True)
+
+
 def test_openapi_document_describes_every_endpoint(client):
     spec = client.get("/openapi.json").json
     assert spec["openapi"].startswith("3.")
