@@ -206,6 +206,8 @@ def first_runs() -> list[tuple[str, dict]]:
 
 def admin_password(passwords_file: Path) -> str:
     try:
+        # Airflow writes its generated passwords readable by everyone; only this user needs them.
+        passwords_file.chmod(0o600)
         return json.loads(passwords_file.read_text())["admin"]
     except (OSError, ValueError, KeyError):
         return f"(see {passwords_file})"

@@ -4,7 +4,9 @@ import json
 import os
 import shutil
 import socket
+import stat
 import subprocess
+import urllib.parse
 import urllib.request
 
 import pytest
@@ -111,6 +113,16 @@ def test_quickstart_runs_serves_and_stops(tmp_path):
 
         kpis = json.load(urllib.request.urlopen(f"http://127.0.0.1:{api_port}/kpi1?interval=1-hour", timeout=10))
         assert kpis and len(kpis) <= 3 * 24
+
+        # The generated casino was published: its sidecar's adtributor questions name their causes.
+        sidecar = json.loads((tmp_path / "state" / "samples" / "asset_metrics.causes.json").read_text())
+        asked = next(q for cause in sidecar["causes"] for q in cause["questions"] if q["params"].get("algorithm"))
+        query = urllib.parse.urlencode(asked["params"])
+        attribution = json.load(urllib.request.urlopen(f"http://127.0.0.1:{api_port}{asked['endpoint']}?{query}"))
+        assert {key: attribution["ranks"][0][key] for key in asked["expect"]} == asked["expect"]
+
+        passwords = tmp_path / "state" / "airflow" / "simple_auth_manager_passwords.json.generated"
+        assert stat.S_IMODE(passwords.stat().st_mode) == 0o600
 
         status = subprocess.run([quickstart, "status"], env=env, capture_output=True, text=True)
         assert "api: up" in status.stdout and "API: ready" in status.stdout
