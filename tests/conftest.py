@@ -15,7 +15,7 @@ from tests.vouchers.factories import event, write_voucher_csv
 from warehouse import config
 from warehouse.domains.telecom.contract import HEADER, file_name
 
-# Two test sessions may share one server when each sets its own TEST_DATABASE_SUFFIX.
+# Test runs that share one server keep apart by giving each its own TEST_DATABASE_SUFFIX.
 SUFFIX = os.environ.get("TEST_DATABASE_SUFFIX", "")
 TEST_DATABASE = f"warehouse_test{SUFFIX}"
 # The API tests read a database of their own, published once, which no pipeline test empties.

@@ -208,6 +208,9 @@ def admin_password(passwords_file: Path) -> str:
     try:
         # Airflow writes its generated passwords readable by everyone; only this user needs them.
         passwords_file.chmod(0o600)
+    except OSError as error:
+        say(f"warning: {passwords_file} stays readable by others: {error}")
+    try:
         return json.loads(passwords_file.read_text())["admin"]
     except (OSError, ValueError, KeyError):
         return f"(see {passwords_file})"

@@ -156,9 +156,10 @@ def record_batches(
 
     import pyarrow.csv as pcsv
 
-    with open(path, newline="", encoding="utf-8", errors="replace") as source:
+    # Read as Arrow reads it: a byte-order mark is not part of the first name, and names are not trimmed.
+    with open(path, newline="", encoding="utf-8-sig", errors="replace") as source:
         header = next(csv.reader(source), [])
-    _require_columns(path, columns, {name.strip() for name in header})
+    _require_columns(path, columns, set(header))
     reader = pcsv.open_csv(
         path,
         read_options=pcsv.ReadOptions(block_size=64 * 1024 * 1024),

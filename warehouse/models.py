@@ -13,7 +13,6 @@ Config keys:
 - `upsert`: `nothing` or `update`: insert, and on a `unique_key` conflict keep or update the existing row.
 - `unique_key`: the primary key; `nullable`: the only columns that may be null; `checks`: name -> predicate;
   `indexes`: column lists (`brin:column` for a block-range index).
-- `unlogged`: skip the write-ahead log, for a table rebuilt from raw by rerunning its step (a crash empties it).
 - `into`: write into an existing relation owned elsewhere (e.g. `audit.rejected_rows`) instead of the
   file's own; no DDL is made for it.
 """
@@ -59,7 +58,6 @@ class Model:
     nullable: tuple[str, ...] = ()
     checks: Mapping[str, str] = field(default_factory=dict)
     indexes: tuple[str, ...] = ()
-    unlogged: bool = False
     into: str | None = None
 
 
@@ -110,9 +108,7 @@ def _create_table(cursor: psycopg.Cursor, model: Model, parameters: Mapping, col
     """Create the model's table from its select's own column types, with the declared constraints."""
     target = _identifier(model.relation)
     cursor.execute(
-        sql.SQL("create {} table {} as select * from ({}\n) as model with no data").format(
-            sql.SQL("unlogged" if model.unlogged else ""), target, sql.SQL(model.sql)
-        ),
+        sql.SQL("create table {} as select * from ({}\n) as model with no data").format(target, sql.SQL(model.sql)),
         parameters,
     )
     for column in columns:

@@ -26,7 +26,7 @@ QUESTIONS: dict[str, type[Question]] = {
     "grouprankmetrics": GroupQuestion,
     "grouprankdimensions": DimensionQuestion,
 }
-ERRORS = [400, 404, 415, 422, 503]
+ERRORS = [400, 404, 413, 415, 422, 503]
 EXAMPLES = {
     "singlerankmetrics": {"date_target": "2018-03-23", "asset": "A0017", "metric_col": "coinIn"},
     "grouprankmetrics": {"date_target": "2018-03-23", "zone": "Z2", "baseline_weeks": 4},
@@ -138,7 +138,9 @@ def render_page(endpoint: str, values: dict, result: dict | None, error: dict | 
     chart = None
     if result is not None:
         chart = page.waterfall_svg(result) or page.score_svg(result)
-    json_url = url_for(f"attribution.{endpoint}_get", **values) if result is not None else None
+    # A question asked in a body has no link; one asked in the query string links to itself as JSON.
+    asked_by_link = request.method == "GET" and not has_body()
+    json_url = url_for(f"attribution.{endpoint}_get", **values) if result is not None and asked_by_link else None
     html = render_template(
         "attribution/page.html",
         endpoint=endpoint,

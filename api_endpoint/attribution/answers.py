@@ -3,6 +3,7 @@ then run the algorithms on them."""
 
 import datetime as dt
 import math
+import re
 from collections import defaultdict
 from collections.abc import Iterable
 from decimal import Decimal
@@ -13,7 +14,7 @@ from api_endpoint import db
 from api_endpoint.attribution.schemas import DIMENSIONS, GROUP_FILTERS
 from api_endpoint.errors import ApiError
 from warehouse.domains.attribution import algorithms
-from warehouse.domains.attribution.algorithms import ADDITIVE, ADDITIVE_METRICS, AttributionError
+from warehouse.domains.attribution.algorithms import ADDITIVE, ADDITIVE_METRICS, SUMS, AttributionError
 from warehouse.domains.attribution.contract import SOURCE_COLUMNS
 
 ALGORITHMS = {
@@ -32,6 +33,7 @@ RECORD_KEYS = {"asset": "assetNumber", "bank": "bank", "zone": "zone", "denomina
 TABLE = "model_production.asset_metrics_daily"
 # The largest meter staging accepts (sql/model_staging/attribution); caller data is held to the same bound.
 METER_BOUND = 1e15
+ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 Rows = list[tuple[dt.date, str, str, dict]]  # (gaming day, dimension or "group", value, meters)
 
@@ -312,20 +314,28 @@ def record_problem(record: dict, date_col: str, dimensions: list[str]) -> str | 
     """Say what is wrong with one caller record, or None."""
     if date_col not in record:
         return f"has no {date_col}"
+    day = record[date_col]
+    if not isinstance(day, str) or not ISO_DAY.fullmatch(day[:10]):
+        return f"{date_col} is not a date as YYYY-MM-DD"
     try:
-        dt.date.fromisoformat(str(record[date_col])[:10])
+        dt.date.fromisoformat(day[:10])
     except ValueError:
         return f"{date_col} is not a date as YYYY-MM-DD"
     for name in ADDITIVE_METRICS:
         value = record.get(name)
         if value is None:
             continue
-        if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-            return f"{name} must be a finite number"
-        if abs(value) >= METER_BOUND:
-            return f"{name} must be smaller than {METER_BOUND:.0e} in size, as the warehouse's meters are"
-        if name in ADDITIVE and name not in ("theoWin", "actualWin") and value < 0:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            return f"{name} must be a number"
+        # Bounded first: a JSON integer of hundreds of digits has no float to test for finiteness.
+        if not -METER_BOUND < value < METER_BOUND or not math.isfinite(value):
+            return f"{name} must be a number smaller than {METER_BOUND:.0e} in size, as the warehouse's meters are"
+        if name not in ("theoWin", "actualWin") and value < 0:
             return f"{name} must not be negative"
+    for total, parts in SUMS.items():
+        given = [record.get(name) for name in (total, *parts)]
+        if None not in given and abs(given[0] - given[1] - given[2]) >= 0.005:
+            return f"{total} must equal {' + '.join(parts)}, to the cent"
     for name in dimensions:
         if record.get(RECORD_KEYS[name]) is None:
             return f"has no {RECORD_KEYS[name]}, which dimension={name} needs"

@@ -38,7 +38,10 @@ class Question(Schema):
     baseline_weeks = fields.Integer(
         load_default=1,
         validate=validators.Range(min=1, max=12),
-        metadata={"description": "The baseline is the mean of this many previous same weekdays that have data."},
+        metadata={
+            "description": "The baseline is the mean over those of this many previous same weekdays "
+            "(date - 7k days) that have data."
+        },
     )
     method = fields.String(
         load_default="bestranks",
@@ -83,7 +86,7 @@ class GroupQuestion(Question):
     zone = fields.String(validate=[validators.Length(min=1, max=100), storable_text], metadata={"example": "Z2"})
     gameType = fields.String(
         validate=[validators.Length(min=1, max=100), storable_text], metadata={"example": "Video Poker"}
-    )  # noqa: N815
+    )
     denomination = fields.Decimal(
         validate=lambda value: 0 < value <= 1_000_000 or _refuse("must be more than 0 and at most 1000000"),
         metadata={"example": "0.25", "description": "A credit value such as 0.25; 1 and 1.00 are the same."},

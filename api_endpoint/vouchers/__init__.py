@@ -258,7 +258,7 @@ def _form_question(form) -> dict:
     """Turn the HTML form's strings into the JSON question's types, leaving bad values for validation."""
     question = {key: value for key, value in form.items() if value != ""}
     for key in ("customer_id", "total_orders"):
-        # Past 18 digits no value can be in range: it stays text, and validation names the field.
+        # Past 19 characters no value can be in range: it stays text, and validation names the field.
         if key in question and question[key].lstrip("-").isdigit() and len(question[key]) <= 19:
             question[key] = int(question[key])
     return question

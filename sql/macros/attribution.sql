@@ -40,10 +40,11 @@ case when pg_input_is_valid({{ text }}, 'numeric') then {{ text }}::numeric end
 {{ value }} in ('NaN', 'Infinity', '-Infinity')
 {%- endmacro %}
 
-{#- Whether text is an ISO date (YYYY-MM-DD), optionally at midnight as a parquet timestamp reads: checked by
-    position before the date is parsed, which costs a fraction of a regular expression. -#}
+{#- Whether text is an ISO date (YYYY-MM-DD), optionally at midnight as a parquet timestamp reads as text
+    (`2018-01-01 00:00:00.000000`, with `Z` or `+00:00` when it has a time zone). Checked by position first: a
+    plain date, the usual case, never pays for the regular expression. -#}
 {% macro is_iso_day(text) -%}
-(length({{ text }}) = 10 or substr({{ text }}, 11) in (' 00:00:00', 'T00:00:00'))
+(length({{ text }}) = 10 or substr({{ text }}, 11) ~ '^[ T]00:00(:00(\.0+)?)?(Z|[+-]00(:?00)?)?$')
     and substr({{ text }}, 5, 1) = '-' and substr({{ text }}, 8, 1) = '-'
     and pg_input_is_valid(left({{ text }}, 10), 'date')
 {%- endmacro %}

@@ -42,7 +42,7 @@ def sums(warehouse, day: str, where: str = "true", **parameters) -> dict:
         select sum(coin_in_carded), sum(coin_in_uncarded), sum(handle_pulls_carded), sum(handle_pulls_uncarded)
         from model_production.asset_metrics_daily
         where gaming_date = %(day)s and {where}
-        """,  # noqa: S608 - fixed test SQL
+        """,
         {"day": day, **parameters},
     ).fetchone()
     names = ["coinInCarded", "coinInUncarded", "handlePullsCarded", "handlePullsUncarded"]
@@ -328,8 +328,19 @@ def test_text_postgresql_cannot_hold_deep_json_and_huge_numbers_are_refused_not_
          "handlePullsUncarded": 1},
     ]  # fmt: skip
     huge = client.post("/grouprankmetrics", json={"date_target": day, "data": rows})
+    refused_records = [
+        {"gamingDate": day, "coinInCarded": 10**400},
+        {"gamingDate": day, "coinIn": -5.0},
+        {"gamingDate": day, "coinIn": 10.0, "coinInCarded": 4.0, "coinInUncarded": 5.0},
+        {"gamingDate": 20180323, "coinIn": 1.0},
+    ]
+    refused = [
+        client.post("/grouprankmetrics", json={"date_target": day, "data": [record]}) for record in refused_records
+    ]
 
     assert (nul.status_code, nul.json["code"]) == (422, "invalid_values") and "asset" in nul.json["details"]["fields"]
     assert surrogate.status_code == 422 and "zone" in surrogate.json["details"]["fields"]
     assert (deep.status_code, deep.json["code"]) == (400, "malformed_json")
     assert huge.status_code == 422 and "data[0]" in huge.json["details"]["fields"]
+    for response in refused:
+        assert response.status_code == 422 and "data[0]" in response.json["details"]["fields"], response.json

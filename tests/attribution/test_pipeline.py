@@ -4,6 +4,8 @@ import csv
 import json
 from pathlib import Path
 
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 
 from tests.conftest import failing_rows
@@ -61,6 +63,7 @@ BROKEN_ROWS = [
     ("game_type_missing", meters(gameType="")),
     ("denomination_not_a_number", meters(denomination="quarter")),
     ("denomination_not_positive", meters(denomination="0")),
+    ("denomination_out_of_range", meters(denomination="1e20")),
     ("coin_in_carded_missing", meters(coinInCarded="")),
     ("coin_in_carded_not_a_number", meters(coinInCarded="NaN")),
     ("coin_in_uncarded_not_a_number", meters(coinInUncarded="n/a")),
@@ -214,3 +217,15 @@ def test_a_file_without_a_required_column_fails_naming_it(run_dag, db, tmp_path)
     # The file, not the database, is at fault: the loader says so, and its task fails without retrying.
     with pytest.raises(SourceError, match=r"metrics.csv lacks the columns \['theoWin'\]"):
         load_file(db, str(source))
+
+
+def test_a_parquet_file_with_midnight_timestamps_for_days_loads_every_row(run_dag, db, tmp_path):
+    rows = [meters(assetNumber=f"A{number}") for number in range(3)]
+    columns = {name: pa.array([row[name] for row in rows]) for name in HEADER if name != "gamingDate"}
+    # pandas and Arrow write days as timestamps, which read back as text like 2018-03-05 00:00:00.000000.
+    days = pa.array([1520208000000000] * len(rows), pa.timestamp("us", tz="UTC"))
+    pq.write_table(pa.table({"gamingDate": days, **columns}), tmp_path / "metrics.parquet")
+
+    run_dag("asset_metrics", conf={"source": str(tmp_path / "metrics.parquet")})
+
+    assert sorted(published_rows(db)) == [("2018-03-05", "A0"), ("2018-03-05", "A1"), ("2018-03-05", "A2")]

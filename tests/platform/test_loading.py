@@ -88,3 +88,13 @@ def test_a_file_arrow_cannot_read_fails_naming_it(raw_tables, tmp_path, content)
     with pytest.raises(loading.SourceError, match="broken.parquet"):
         vouchers.load_file(raw_tables, str(source))
     assert raw_tables.execute("select count(*) from audit.load_batches").fetchone() == (0,)
+
+
+def test_a_csv_with_a_byte_order_mark_loads(raw_tables, tmp_path):
+    source = write_voucher_csv(tmp_path / "v.csv", [event()])
+    source.write_bytes(b"\xef\xbb\xbf" + source.read_bytes())
+
+    batch = vouchers.load_file(raw_tables, str(source))
+
+    assert batch.row_count == 1
+    assert raw_tables.execute("select country_code from raw.voucher_events").fetchone() == ("Peru",)

@@ -1,6 +1,7 @@
 -- One batch of asset metrics, each value parsed once and every row checked against the cleaning rules: the
 -- first rule a row breaks is its reject reason. Clean rows go on to stg_casino__asset_metrics, the others to
--- audit.rejected_rows (rejected_asset_metrics), so raw = clean + rejected + duplicates.
+-- audit.rejected_rows (rejected_asset_metrics), so raw = clean + rejected + duplicates. Any later row for a
+-- gaming day and machine the file carried before is a duplicate, even when that first row broke a rule.
 {% from "macros/attribution.sql" import attributes, meters, totals, parse_number, out_of_bounds, not_finite, is_iso_day %}
 {{ config(materialized="temporary") }}
 
@@ -68,7 +69,11 @@ checked as (
             when {{ attribute.column }}_text is null then '{{ attribute.column }}_missing'
             {%- endfor %}
             when denomination_text is null then 'denomination_missing'
-            when denomination_value is null or {{ out_of_bounds("denomination_value") }} then 'denomination_not_a_number'
+            when denomination_value is null then 'denomination_not_a_number'
+            when {{ out_of_bounds("denomination_value") }} then case
+                when {{ not_finite("denomination_value") }} then 'denomination_not_a_number'
+                else 'denomination_out_of_range'
+            end
             when denomination_value <= 0 then 'denomination_not_positive'
             {%- for meter in meters %}
             when {{ meter.column }}_text is null then '{{ meter.column }}_missing'

@@ -1,9 +1,7 @@
 -- Typed, clean asset metrics, one partition per batch, with the totals and average bets derived here: a
--- file's own coinIn and handlePulls are only checked, never trusted. Unlogged: a batch not yet published is
--- staged again by its next run, and a published one is never read again.
+-- file's own coinIn and handlePulls are only checked, never trusted.
 {{ config(
     replace="batch_id = %(batch_id)s",
-    unlogged=True,
     indexes=["brin:batch_id"],
     nullable=["average_bet", "average_bet_carded", "average_bet_uncarded"],
     checks={
