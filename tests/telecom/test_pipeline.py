@@ -190,6 +190,8 @@ BAD_LINES = [
     ("cell_id_not_integer", f"{EIGHT},{EIGHT + FIVE_MINUTES},1,10,10,1,1_000"),
     ("msisdn_not_integer", f"{EIGHT},{EIGHT + FIVE_MINUTES},99999999999999999999,10,10,1,10"),
     ("bytes_uplink_not_integer", f"{EIGHT},{EIGHT + FIVE_MINUTES},1,1-0,10,1,10"),
+    # Aligned, but past what a timestamp holds: it would otherwise fail staging and block every later batch.
+    ("interval_out_of_range", f"{3 * 10**18},{3 * 10**18 + FIVE_MINUTES},1,10,10,1,10"),
 ]
 
 
@@ -226,3 +228,35 @@ def test_a_run_with_nothing_new_skips_the_rest(run_dag, db, landing):
     states = {ti.task_id: ti.state for ti in run.get_task_instances()}
     assert states["load_landed_files"] == "success"
     assert states["publish_kpis"] == "skipped"
+
+
+@pytest.mark.parametrize(
+    ("content", "reason"),
+    [
+        (b"\xff\xfe0000185", "not UTF-8 text"),
+        (b"0000185\x00", "a NUL byte"),
+    ],
+)
+def test_a_file_that_is_not_text_is_refused_whole_and_the_files_after_it_load(run_dag, db, landing, content, reason):
+    # The repro: a 0xFF or NUL byte in one line used to fail every later run on the same COPY error.
+    line = f"{EIGHT},{EIGHT + FIVE_MINUTES},3160".encode() + content + b",10,10,3,1001\n"
+    (landing / file_name(EIGHT, 1)).write_bytes((HEADER + "\n").encode() + line)
+    deliver(landing, EIGHT, 2, [flow(EIGHT, 1, 10, 10, 1, 10)])
+
+    run_dag("telecom_kpis")
+
+    refused = db.execute("select source_name, reason from audit.rejected_files").fetchall()
+    assert [name for name, _ in refused] == [file_name(EIGHT, 1)] and reason in refused[0][1]
+    assert kpi1(db, "5-minute", EIGHT) == [(1, 20)]
+
+
+def test_a_symlink_in_the_landing_folder_is_not_followed(run_dag, db, landing, tmp_path):
+    outside = tmp_path / "outside.txt"
+    outside.write_text(HEADER + "\n" + ",".join(map(str, flow(EIGHT, 7, 10, 10, 7, 70))) + "\n")
+    (landing / file_name(EIGHT, 1)).symlink_to(outside)
+    deliver(landing, EIGHT, 2, [flow(EIGHT, 1, 10, 10, 1, 10)])
+
+    run_dag("telecom_kpis")
+
+    assert db.execute("select source_name from audit.load_batches").fetchall() == [(file_name(EIGHT, 2),)]
+    assert kpi1(db, "5-minute", EIGHT) == [(1, 20)]

@@ -68,6 +68,10 @@ checked as materialized (
                 then 'cell_id_not_integer'
             when bytes_uplink::bigint < 0 then 'bytes_uplink_negative'
             when bytes_downlink::bigint < 0 then 'bytes_downlink_negative'
+            -- Epoch milliseconds PostgreSQL can hold as a timestamp, up to the end of year 9999.
+            when interval_start_timestamp::bigint not between 0 and 253402300799999
+                or interval_end_timestamp::bigint not between 0 and 253402300799999
+                then 'interval_out_of_range'
             when interval_start_timestamp::bigint %% 300000 <> 0
                 or interval_end_timestamp::bigint - interval_start_timestamp::bigint <> 300000
                 then 'interval_not_aligned_5_minutes'

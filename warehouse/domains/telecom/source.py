@@ -1,5 +1,6 @@
 """Pick up IP-flow files from the landing folder and load each new or changed one into raw.ipflow_records."""
 
+import codecs
 import logging
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,6 +17,7 @@ log = logging.getLogger(__name__)
 SOURCE_KIND = "ipflow_records"
 RAW_TABLE = "raw.ipflow_records"
 LINES_PER_CHUNK = 100_000
+NUL = b"\x00"
 
 
 def landing_dir() -> Path:
@@ -38,7 +40,8 @@ def landed_files(folder: Path) -> list[Path]:
     delivered = {}
     for path in folder.iterdir():
         match = FILE_PATTERN.match(path.name)
-        if match and path.is_file():
+        # Only regular files that live in the folder: a symlink could point anywhere on the machine.
+        if match and path.is_file() and not path.is_symlink():
             delivered[path] = (int(match[1]), int(match[2]))
     return sorted(delivered, key=delivered.get)
 
@@ -58,11 +61,28 @@ def copy_lines(path: Path) -> Iterator[bytes]:
         yield b"".join(buffer)
 
 
-def header_problem(path: Path) -> str | None:
+def file_problem(path: Path) -> str | None:
+    """Say why a landed file cannot be loaded at all, or None: a header other than the contract's, or bytes that
+    are not UTF-8 text (PostgreSQL would refuse the whole COPY, and every later run with it)."""
     with open(path, "rb") as source:
         header = source.readline().decode("utf-8", errors="replace").strip().lower().replace(" ", "")
-    if header != HEADER:
-        return f"unexpected header {header[:200]!r}; expected {HEADER!r}"
+        if header != HEADER:
+            return f"unexpected header {header[:200]!r}; expected {HEADER!r}"
+        source.seek(0)
+        decoder = codecs.getincrementaldecoder("utf-8")()
+        offset = 0
+        while chunk := source.read(loading.CHUNK_BYTES):
+            if NUL in chunk:
+                return f"a NUL byte at byte {offset + chunk.index(NUL)}: not text"
+            try:
+                decoder.decode(chunk)
+            except UnicodeDecodeError as error:
+                return f"not UTF-8 text: byte {offset + error.start} cannot be decoded"
+            offset += len(chunk)
+        try:
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            return "not UTF-8 text: the file ends inside a character"
     return None
 
 
@@ -77,7 +97,7 @@ def load_landing(
             connection, path.name, checksum
         ):
             continue
-        problem = header_problem(path)
+        problem = file_problem(path)
         if problem:
             log.error("refusing %s: %s", path.name, problem)
             with connection.transaction():
