@@ -28,8 +28,7 @@ DIMENSION_COLUMNS = {"asset": "asset_number", **GROUP_FILTERS}
 # Every additive metric's column, the totals included.
 SUM_COLUMNS = {**METER_COLUMNS, "coinIn": "coin_in", "handlePulls": "handle_pulls"}
 # The keys that name a dimension in a caller's records: the source file's column names.
-RECORD_KEYS = {"asset": "assetNumber", "bank": "bank", "zone": "zone", "denomination": "denomination",
-               "gameType": "gameType"}  # fmt: skip
+RECORD_KEYS = {"asset": "assetNumber", **{name: name for name in GROUP_FILTERS}}
 TABLE = "model_production.asset_metrics_daily"
 # The largest meter staging accepts (sql/model_staging/attribution); caller data is held to the same bound.
 METER_BOUND = 1e15
@@ -47,7 +46,7 @@ def answer(endpoint: str, question: dict) -> dict:
             "algorithm",
             f"unknown algorithm {algorithm!r} for /{endpoint}; use one of: {', '.join(ALGORITHMS[endpoint])}",
         )
-    _check_metric(question["metric_col"], algorithm)
+    algorithms.check_metric(question["metric_col"], algorithm)
     group = selected_group(endpoint, question)
     target_date = question["date_target"]
     candidates = [target_date - dt.timedelta(weeks=week) for week in range(1, question["baseline_weeks"] + 1)]
@@ -119,21 +118,6 @@ def answer(endpoint: str, question: dict) -> dict:
         "group": {key: str(value) if isinstance(value, Decimal) else value for key, value in group.items()},
     }
     return {**header, **result}
-
-
-def _check_metric(metric_col: str, algorithm: str) -> None:
-    """Refuse a metric the algorithm cannot explain before any data is read."""
-    if metric_col not in algorithms.METRICS:
-        raise AttributionError(
-            "unknown_metric",
-            "metric_col",
-            f"unknown metric_col {metric_col!r}; use one of: {', '.join(algorithms.METRICS)}",
-        )
-    if algorithm == "decomposition" and metric_col not in algorithms.IDENTITY_TREE:
-        # Let the algorithm say it, with its suggestion, on an empty pair of periods.
-        algorithms.explain_metrics({}, {}, metric_col=metric_col)
-    if algorithm == "adtributor" and metric_col in algorithms.RATIOS:
-        algorithms.explain_dimensions_adtributor({}, metric_col=metric_col)
 
 
 def selected_group(endpoint: str, question: dict) -> dict:

@@ -119,7 +119,7 @@ def explain_metrics(
         {"metric": "averageBetCarded", "target_value": 5.0, "baseline_value": 2.0, "score": 1.09}.
     """
     _check_choice(algorithm, METRIC_ALGORITHMS, "algorithm")
-    _check_metric(metric_col)
+    check_metric(metric_col)
     _check_choice(method, METHODS, "method")
     _check_limit(limit)
     target, baseline = _resolve_periods(target, baseline, daily, target_date, baseline_dates)
@@ -148,7 +148,7 @@ def explain_dimension(
     also carries "rate_effect" and "mix_effect", which add up to its contribution.
     """
     _check_choice(algorithm, DIMENSION_ALGORITHMS, "algorithm")
-    _check_metric(metric_col)
+    check_metric(metric_col)
     _check_choice(method, METHODS, "method")
     _check_limit(limit)
     if metric_col in RATIOS:
@@ -188,14 +188,7 @@ def explain_dimensions_adtributor(
     (explanatory power above min_element_ep), as a database can select them; by default the values of each
     dimension are all of them, and add up to the group.
     """
-    if metric_col in RATIOS:
-        raise AttributionError(
-            "ratio_metric",
-            "metric_col",
-            f"adtributor explains additive metrics only and {metric_col} is a ratio; "
-            "use algorithm=contribution to split its change into rate and mix effects",
-        )
-    _check_metric(metric_col)
+    check_metric(metric_col, "adtributor")
     _check_choice(method, METHODS, "method")
     _check_limit(limit)
     per_dimension = {name: _additive_contributions(elements, metric_col) for name, elements in dimensions.items()}
@@ -239,13 +232,7 @@ def explain_dimensions_adtributor(
 
 
 def _decomposition(target: Meters, baseline: Meters, metric_col: str, method: str, limit: int | None) -> dict:
-    if metric_col not in IDENTITY_TREE:
-        raise AttributionError(
-            "no_identity_tree",
-            "metric_col",
-            f"{metric_col} has no identity tree to decompose (only {', '.join(IDENTITY_TREE)} have one); "
-            "use algorithm=normdiff, which ranks the metrics for any metric_col",
-        )
+    check_metric(metric_col, "decomposition")
     # Exact arithmetic: with floats, the rounding of each average bet, scaled by thousands of games, can outgrow
     # a small day-over-day change and break the promise that every level adds up to it.
     target_values, baseline_values = _derive(target, _exact), _derive(baseline, _exact)
@@ -600,10 +587,25 @@ def _as_date(day: date | str) -> date:
     return date.fromisoformat(day)
 
 
-def _check_metric(metric_col: str) -> None:
+def check_metric(metric_col: str, algorithm: str | None = None) -> None:
+    """Refuse a metric that does not exist, or that `algorithm` cannot explain, before any data is read."""
     if metric_col not in METRICS:
         raise AttributionError(
             "unknown_metric", "metric_col", f"unknown metric_col {metric_col!r}; use one of: {', '.join(METRICS)}"
+        )
+    if algorithm == "decomposition" and metric_col not in IDENTITY_TREE:
+        raise AttributionError(
+            "no_identity_tree",
+            "metric_col",
+            f"{metric_col} has no identity tree to decompose (only {', '.join(IDENTITY_TREE)} have one); "
+            "use algorithm=normdiff, which ranks the metrics for any metric_col",
+        )
+    if algorithm == "adtributor" and metric_col in RATIOS:
+        raise AttributionError(
+            "ratio_metric",
+            "metric_col",
+            f"adtributor explains additive metrics only and {metric_col} is a ratio; "
+            "use algorithm=contribution to split its change into rate and mix effects",
         )
 
 
