@@ -13,7 +13,9 @@ import psycopg
 import pyarrow as pa
 from psycopg import sql
 
-from warehouse.domain import SourceError
+from warehouse import config
+from warehouse.config import Setting
+from warehouse.domain import SourceError, import_string
 
 log = logging.getLogger(__name__)
 
@@ -28,6 +30,18 @@ class Batch:
     batch_id: int
     row_count: int
     reused: bool
+
+
+def configured_or_sample(setting: Setting, name: str, writer: str, **options) -> str | Path:
+    """Return the setting's value, or else the generated sample `name` under the state folder, written on first
+    use by `writer` (`package.module:function`, called with the path and `options`)."""
+    configured = setting.value()
+    if configured:
+        return configured
+    sample = config.state_dir() / "samples" / name
+    if not sample.exists():
+        import_string(writer)(sample, **options)
+    return sample
 
 
 def is_url(source: str) -> bool:

@@ -26,6 +26,7 @@ QUESTIONS: dict[str, type[Question]] = {
     "grouprankmetrics": GroupQuestion,
     "grouprankdimensions": DimensionQuestion,
 }
+QUESTION_VIEWS = {f"attribution.{name}_{verb}" for name in QUESTIONS for verb in ("get", "post")}
 ERRORS = [400, 404, 413, 415, 422, 503]
 EXAMPLES = {
     "singlerankmetrics": {"date_target": "2018-03-23", "asset": "A0017", "metric_col": "coinIn"},
@@ -61,7 +62,7 @@ def read_json_body():
 
     A GET may carry the question as a JSON body, as the seed's notebook sends it; it is then read like a POST.
     """
-    if request.endpoint not in {f"attribution.{name}_{verb}" for name in QUESTIONS for verb in ("get", "post")}:
+    if request.endpoint not in QUESTION_VIEWS:
         return
     if request.method == "POST" or has_body():
         require_json_object()

@@ -20,15 +20,14 @@ SAMPLE = {"assets": 600, "days": 365, "start": "2018-01-01", "causes": 20}
 
 def default_source() -> str:
     """Return ASSET_METRICS_SOURCE, or the generated sample (made on first use)."""
-    configured = ASSET_METRICS_SOURCE.value()
-    if configured:
-        return configured
-    sample_path = config.state_dir() / "samples" / "asset_metrics.parquet"
-    if not sample_path.exists():
-        from warehouse.domains.attribution.sample import write_asset_metrics
-
-        write_asset_metrics(sample_path, **SAMPLE)
-    return str(sample_path)
+    return str(
+        loading.configured_or_sample(
+            ASSET_METRICS_SOURCE,
+            "asset_metrics.parquet",
+            "warehouse.domains.attribution.sample:write_asset_metrics",
+            **SAMPLE,
+        )
+    )
 
 
 def load(connection: psycopg.Connection, context: RunContext) -> dict | None:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import psycopg
 
-from warehouse import config, loading
+from warehouse import loading
 from warehouse.domain import RunContext, SourceError
 from warehouse.domains.telecom import TELECOM_LANDING_DIR
 from warehouse.domains.telecom.contract import FILE_PATTERN, HEADER
@@ -22,15 +22,9 @@ NUL = b"\x00"
 
 def landing_dir() -> Path:
     """Return TELECOM_LANDING_DIR, or the generated sample folder (made on first use)."""
-    configured = TELECOM_LANDING_DIR.value()
-    if configured:
-        return configured
-    sample_dir = config.state_dir() / "samples" / "telecom"
-    if not sample_dir.exists():
-        from warehouse.domains.telecom.sample import write_landing
-
-        write_landing(sample_dir)
-    return sample_dir
+    return Path(
+        loading.configured_or_sample(TELECOM_LANDING_DIR, "telecom", "warehouse.domains.telecom.sample:write_landing")
+    )
 
 
 def landed_files(folder: Path) -> list[Path]:

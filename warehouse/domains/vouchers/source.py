@@ -27,15 +27,11 @@ SAMPLE_ROWS = 200_000
 
 def default_source() -> str:
     """Return VOUCHER_SOURCE, or the generated sample (made on first use)."""
-    configured = VOUCHER_SOURCE.value()
-    if configured:
-        return configured
-    sample_path = config.state_dir() / "samples" / "vouchers.parquet"
-    if not sample_path.exists():
-        from warehouse.domains.vouchers.sample import write_vouchers
-
-        write_vouchers(sample_path, rows=SAMPLE_ROWS)
-    return str(sample_path)
+    return str(
+        loading.configured_or_sample(
+            VOUCHER_SOURCE, "vouchers.parquet", "warehouse.domains.vouchers.sample:write_vouchers", rows=SAMPLE_ROWS
+        )
+    )
 
 
 def resolve_as_of(requested: str | None, interval_end: dt.datetime) -> dt.date:
