@@ -20,12 +20,21 @@ def check_status():
 
 @bp.get("/ready")
 def ready():
-    """Say whether the database answers and what each domain has published."""
+    """Say whether the database answers, whether it is a replica, and what each domain has published.
+
+    On a streaming replica, `replayed_through` is when the newest transaction it has applied committed on the
+    primary: what it serves is whole as of then.
+    """
     facts = [fact for domain in registry.domains() for fact in domain.facts]
     answer = {"status": "ready", "database": "ok"}
     try:
         with db.engine().connect() as connection:
-            connection.execute(text("select 1"))
+            replica, replayed = connection.execute(
+                text("select pg_is_in_recovery(), pg_last_xact_replay_timestamp()")
+            ).one()
+            answer["database_role"] = "replica" if replica else "primary"
+            if replica:
+                answer["replayed_through"] = replayed.isoformat() if replayed else None
             for fact in facts:
                 # A fact's query is the domain's own declaration, never request input.
                 published = connection.execute(text("select to_regclass(:relation)"), {"relation": fact.relation})

@@ -7,6 +7,8 @@ real API under gunicorn with its own config on a free port, reading as the bench
 scenario with N client threads, each on its own keep-alive connection, issuing requests back to back (a closed
 loop) for --seconds after an uncounted warm-up. `--keep` reuses the published casino when the same file was
 published by the same models, loader and checks (generating and publishing 1.46 M rows takes a minute or more).
+`--replica` serves from the embedded server's streaming replica, as `WAREHOUSE_REPLICA=1` does, once it has
+replayed the publication (and stops it afterwards if it started it).
 
 The bare lookup (`/check_status`, no database) runs with the same load generator before and after the scenarios,
 so each scenario can be read as a ratio to it on a noisy machine. The client threads, gunicorn and PostgreSQL
@@ -175,6 +177,27 @@ def prepare(args: argparse.Namespace) -> tuple[str, dict, dict]:
         publication["published_rows"] = connection.execute(f"select count(*) from {PUBLISHED_TABLE}").fetchone()[0]  # noqa: S608
     reader_url = config.with_role(url, BENCH_READER_ROLE, BENCH_READER_PASSWORD)
     return reader_url, sidecar_of(path), publication
+
+
+def on_replica(reader_url: str, published_rows: int, timeout: float = 300) -> tuple[str, bool]:
+    """Return the reader's URL on the embedded server's streaming replica once it has replayed the publication,
+    starting the replica if it is not running, and whether this run started it."""
+    from warehouse import server
+
+    if not config.is_embedded():
+        raise SystemExit("--replica needs the embedded server (WAREHOUSE_URL unset)")
+    started = not server.is_running(server.replica_dir())
+    port = config.WAREHOUSE_REPLICA_PORT.value()
+    print(f"==> {'starting' if started else 'reusing'} the streaming replica on port {port}")
+    server.start_replica()
+    url = config.with_port(reader_url, port)
+    deadline = time.monotonic() + timeout
+    with psycopg.connect(url, autocommit=True) as connection:
+        while connection.execute(f"select count(*) from {PUBLISHED_TABLE}").fetchone()[0] != published_rows:  # noqa: S608
+            if time.monotonic() > deadline:
+                raise SystemExit(f"the replica did not replay the publication within {timeout:.0f} s")
+            time.sleep(1)
+    return url, started
 
 
 # --- the API under gunicorn ----------------------------------------------------------------------------------
@@ -546,10 +569,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", nargs="+", help="run only these scenarios (the bare lookup always runs)")
     parser.add_argument("--keep", action="store_true", help="reuse the published casino when it matches")
     parser.add_argument("--results", type=Path, default=RESULTS, help="folder the figures are written to")
+    parser.add_argument(
+        "--replica",
+        action="store_true",
+        help="serve from the embedded server's streaming replica, as WAREHOUSE_REPLICA=1",
+    )
     args = parser.parse_args(argv)
 
     started_utc = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
     database_url, sidecar, publication = prepare(args)
+    started_replica = False
+    if args.replica:
+        database_url, started_replica = on_replica(database_url, publication["published_rows"])
     chosen = [scenario for scenario in scenarios(sidecar) if not args.only or scenario.name in args.only]
     api = Api(database_url, args.workers, args.threads, config.state_dir() / "bench" / "api" / "gunicorn.log")
     load_before = os.getloadavg()
@@ -577,6 +608,10 @@ def main(argv: list[str] | None = None) -> int:
         if probe is not None:
             probe.close()
         api.stop()
+        if started_replica:
+            from warehouse import server
+
+            server.stop_replica()
     load_after = os.getloadavg()
 
     bare = [run for run in runs if run["scenario"] == BASELINE]
@@ -605,7 +640,12 @@ def main(argv: list[str] | None = None) -> int:
             "zones": sidecar["casino"]["zones"],
         },
         "publication": publication,
-        "server": {"workers": args.workers, "threads": args.threads, "config": "api_endpoint/gunicorn.conf.py"},
+        "server": {
+            "workers": args.workers,
+            "threads": args.threads,
+            "config": "api_endpoint/gunicorn.conf.py",
+            "database": "streaming replica" if args.replica else "primary",
+        },
         "load": {"clients": args.clients, "seconds": args.seconds, "warmup_seconds": args.warmup},
         "target": {"p99_ms_below": TARGET_P99_MS, "clients": 8},
         "baseline_p50_ms": baseline_p50,
@@ -616,7 +656,8 @@ def main(argv: list[str] | None = None) -> int:
     output.write_text(json.dumps(result, indent=2) + "\n")
 
     print(
-        f"\nAPI latency: {publication['published_rows']:,} published rows ({args.assets:,} assets x {args.days} days), "
+        f"\nAPI latency, reading the {'streaming replica' if args.replica else 'primary'}: "
+        f"{publication['published_rows']:,} published rows ({args.assets:,} assets x {args.days} days), "
         f"{args.clients} closed-loop clients, {args.seconds:g} s per scenario; gunicorn {args.workers} workers x "
         f"{args.threads} threads.\nClient threads, gunicorn and PostgreSQL share the machine's {os.cpu_count()} "
         f"cores (load average {load_before[0]:.2f} before, {load_after[0]:.2f} after). The bare lookup is "

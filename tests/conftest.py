@@ -5,6 +5,7 @@ The fixtures are split by concern and build on each other in order: server, role
 """
 
 import os
+import socket
 import tempfile
 from pathlib import Path
 
@@ -140,6 +141,12 @@ def failing_rows(connection, check: str, **parameters) -> list[tuple]:
     from warehouse.models import render
 
     return ClientCursor(connection).execute(render(f"checks/{check}.sql").sql, parameters or None).fetchall()
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
 
 
 def shared_file(*parts: str) -> Path:

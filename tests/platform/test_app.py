@@ -34,6 +34,7 @@ def test_ready_checks_the_database(client):
     assert client.get("/ready").json == {
         "status": "ready",
         "database": "ok",
+        "database_role": "primary",
         "latest_voucher_snapshot": "2018-09-15",
         "latest_kpi_interval_end": "2017-03-01T09:00:00+00:00",
         "latest_gaming_date": "2018-09-17",

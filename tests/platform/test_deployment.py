@@ -3,21 +3,18 @@
 import json
 import os
 import shutil
-import socket
 import stat
 import subprocess
 import urllib.parse
 import urllib.request
+from pathlib import Path
 
+import psycopg
 import pytest
+import yaml
 
+from tests.conftest import SHARED_DATA, free_port
 from warehouse.config import PROJECT_ROOT
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def test_docker_compose_file_is_valid(tmp_path):
@@ -39,24 +36,27 @@ def test_docker_compose_file_is_valid(tmp_path):
         cwd=tmp_path,
     )
     assert result.returncode == 0, result.stderr
-    services = set(
-        subprocess.run(
-            [tool, "--file", str(PROJECT_ROOT / "docker-compose.yml"), "config", "--services"],
-            capture_output=True,
-            text=True,
-            env=env,
-            check=True,
-        ).stdout.split()
-    )
-    assert services == {
-        "postgres",
-        "airflow-init",
-        "airflow-api-server",
-        "airflow-scheduler",
-        "airflow-dag-processor",
-        "airflow-triggerer",
-        "api",
+    services = yaml.safe_load(result.stdout)["services"]
+    profiles = {name: tuple(service.get("profiles", ())) for name, service in services.items()}
+    assert profiles == {
+        "postgres": (),
+        "airflow-init": (),
+        "airflow-api-server": (),
+        "airflow-scheduler": (),
+        "airflow-dag-processor": (),
+        "airflow-triggerer": (),
+        "api": (),
+        # Celery mode, shaped like Airflow's own compose file: a broker, workers to --scale, Flower on request.
+        "redis": ("celery",),
+        "airflow-worker": ("celery",),
+        "flower": ("flower",),
     }
+    # Every Airflow container runs the executor it is told to, with the broker the celery profile starts.
+    for name in ("airflow-scheduler", "airflow-worker", "airflow-api-server"):
+        environment = services[name]["environment"]
+        assert environment["AIRFLOW__CORE__EXECUTOR"] == "LocalExecutor"
+        assert environment["AIRFLOW__CELERY__BROKER_URL"] == "redis://redis:6379/0"
+    assert services["airflow-worker"]["command"] == ["airflow", "celery", "worker"]
 
 
 def test_docker_compose_requires_credentials():
@@ -75,21 +75,35 @@ def test_docker_compose_requires_credentials():
     assert "POSTGRES_PASSWORD" in result.stderr
 
 
+def stack_env(state: Path, **settings: str) -> dict[str, str]:
+    """The environment of a stack of the test's own: its state folder, free ports, the real data when present."""
+    own = ("AIRFLOW", "WAREHOUSE", "API_", "CELERY", "FLOWER", "VOUCHER_", "TELECOM_", "ASSET_METRICS_")
+    env = {name: value for name, value in os.environ.items() if not name.startswith(own)}
+    env.update(WAREHOUSE_STATE_DIR=str(state), **settings)
+    for port in ("WAREHOUSE_PORT", "WAREHOUSE_REPLICA_PORT", "API_PORT", "AIRFLOW_PORT", "CELERY_BROKER_PORT"):
+        env[port] = str(free_port())
+    if (SHARED_DATA / "voucher" / "data.parquet.gzip").exists():
+        env.update(VOUCHER_SOURCE=str(SHARED_DATA / "voucher" / "data.parquet.gzip"))
+    if (SHARED_DATA / "telecom").is_dir():
+        env.update(TELECOM_LANDING_DIR=str(SHARED_DATA / "telecom"))
+    return env
+
+
+def quickstart(*args: str, env: dict, check: bool = True) -> subprocess.CompletedProcess:
+    done = subprocess.run(
+        [str(PROJECT_ROOT / "quickstart"), *args], env=env, capture_output=True, text=True, timeout=900
+    )
+    assert done.returncode == 0 or not check, done.stdout[-3000:] + done.stderr[-3000:]
+    return done
+
+
 @pytest.mark.slow
 def test_quickstart_runs_serves_and_stops(tmp_path):
     """The README's first command, on its own embedded server, state folder and ports."""
-    api_port, airflow_port = free_port(), free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("AIRFLOW", "WAREHOUSE", "API_"))}
-    env.update(
-        WAREHOUSE_STATE_DIR=str(tmp_path / "state"),
-        WAREHOUSE_PORT=str(free_port()),
-        API_PORT=str(api_port),
-        AIRFLOW_PORT=str(airflow_port),
-    )
-    quickstart = str(PROJECT_ROOT / "quickstart")
+    env = stack_env(tmp_path / "state")
+    api_port, airflow_port = env["API_PORT"], env["AIRFLOW_PORT"]
     try:
-        run = subprocess.run([quickstart, "run", "-d"], env=env, capture_output=True, text=True, timeout=900)
-        assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+        run = quickstart("run", "-d", env=env)
         assert f"http://localhost:{airflow_port}" in run.stdout
         assert "login: admin / " in run.stdout
 
@@ -124,15 +138,92 @@ def test_quickstart_runs_serves_and_stops(tmp_path):
         passwords = tmp_path / "state" / "airflow" / "simple_auth_manager_passwords.json.generated"
         assert stat.S_IMODE(passwords.stat().st_mode) == 0o600
 
-        status = subprocess.run([quickstart, "status"], env=env, capture_output=True, text=True)
+        status = quickstart("status", env=env)
         assert "api: up" in status.stdout and "API: ready" in status.stdout
 
-        again = subprocess.run([quickstart, "run", "-d"], env=env, capture_output=True, text=True, timeout=900)
-        assert again.returncode == 0, again.stdout[-3000:]
+        again = quickstart("run", "-d", env=env)
         assert "already running" in again.stdout
         assert json.load(urllib.request.urlopen(request, timeout=10)) == answer
+        DEFAULT_STACK_ANSWERS.update(api_answers(env))
     finally:
-        stop = subprocess.run([quickstart, "stop"], env=env, capture_output=True, text=True, timeout=300)
-    assert stop.returncode == 0
-    status = subprocess.run([quickstart, "status"], env=env, capture_output=True, text=True)
+        quickstart("stop", env=env)
+    status = quickstart("status", env=env, check=False)
     assert "api: down" in status.stdout and "embedded PostgreSQL: down" in status.stdout
+
+
+# What the default stack answered, kept by the first test that runs one, so the next compares without a rerun.
+DEFAULT_STACK_ANSWERS: dict = {}
+
+
+def default_stack_answers(state: Path) -> dict:
+    if not DEFAULT_STACK_ANSWERS:
+        env = stack_env(state)
+        try:
+            quickstart("run", "-d", env=env)
+            DEFAULT_STACK_ANSWERS.update(api_answers(env))
+        finally:
+            quickstart("stop", env=env)
+    return DEFAULT_STACK_ANSWERS
+
+
+def api_answers(env: dict) -> dict:
+    """Every answer a stack gives about what its pipelines published: the criteria, the KPIs, the casino's causes."""
+    api = f"http://127.0.0.1:{env['API_PORT']}"
+
+    def get(path: str):
+        return json.load(urllib.request.urlopen(f"{api}{path}", timeout=30))
+
+    answers = {"/selection_criteria": get("/selection_criteria")}
+    for kpi in ("/kpi1", "/kpi2"):
+        for interval in ("5-minute", "1-hour"):
+            answers[f"{kpi}?interval={interval}"] = get(f"{kpi}?interval={interval}&limit=1000")
+    sidecar = json.loads((Path(env["WAREHOUSE_STATE_DIR"]) / "samples" / "asset_metrics.causes.json").read_text())
+    for cause in sidecar["causes"]:
+        for question in cause["questions"]:
+            path = f"{question['endpoint']}?{urllib.parse.urlencode(question['params'])}"
+            answers[path] = get(path)
+    ready = get("/ready")
+    answers["/ready"] = {name: value for name, value in ready.items() if name.startswith("latest_")}
+    return answers
+
+
+@pytest.mark.slow
+def test_celery_workers_and_a_replica_answer_as_the_local_executor_does(tmp_path):
+    """AIRFLOW_EXECUTOR=celery with two workers and WAREHOUSE_REPLICA=1, beside the default stack on the same data."""
+    expected = default_stack_answers(tmp_path / "local")
+
+    scaled = stack_env(tmp_path / "scaled", AIRFLOW_EXECUTOR="celery", AIRFLOW_WORKERS="2", WAREHOUSE_REPLICA="1")
+    try:
+        run = quickstart("run", "-d", env=scaled)
+        assert "starting Airflow (celery executor)" in run.stdout
+        assert f"the API reads from the replica on port {scaled['WAREHOUSE_REPLICA_PORT']}" in run.stdout
+        status = quickstart("status", env=scaled).stdout
+        for service in ("broker", "airflow-worker-1", "airflow-worker-2"):
+            assert f"{service}: up" in status
+        assert "replica: up" in status and "streaming" in status
+
+        ready = json.load(urllib.request.urlopen(f"http://127.0.0.1:{scaled['API_PORT']}/ready", timeout=10))
+        assert ready["database_role"] == "replica"
+        assert api_answers(scaled) == expected
+
+        # Every task instance of every first run ran on one of the two workers, and both workers took some.
+        with psycopg.connect(airflow_database(scaled)) as connection:
+            ran = connection.execute(
+                "select dag_id, hostname from task_instance where state = 'success' and hostname <> ''"
+            ).fetchall()
+            failed = connection.execute(
+                "select count(*) from task_instance where state not in ('success', 'skipped')"
+            ).fetchone()
+        assert failed == (0,)
+        assert {dag_id for dag_id, _ in ran} == {"voucher_selection", "telecom_kpis", "asset_metrics"}
+        assert {hostname.split("@")[0] for _, hostname in ran} == {"worker-1", "worker-2"}
+    finally:
+        quickstart("stop", env=scaled)
+    status = quickstart("status", env=scaled, check=False).stdout
+    assert "airflow-worker-1: down" in status and "broker: down" in status
+
+
+def airflow_database(env: dict) -> str:
+    """The URL of a stack's Airflow metadata database, read from its own embedded server's credentials."""
+    credentials = json.loads((Path(env["WAREHOUSE_STATE_DIR"]) / "credentials.json").read_text())
+    return f"postgresql://warehouse_admin:{credentials['admin_password']}@127.0.0.1:{env['WAREHOUSE_PORT']}/airflow"
