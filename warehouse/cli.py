@@ -5,16 +5,16 @@ import importlib.util
 import json
 import os
 import shutil
-import signal
 import socket
 import subprocess
 import sys
 import time
 import urllib.request
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
-from warehouse import config, registry
+from warehouse import config, registry, supervision
+from warehouse.supervision import Service, log_dir
 
 ROOT = config.PROJECT_ROOT
 VENV_BIN = Path(sys.executable).parent
@@ -26,25 +26,6 @@ def say(message: str) -> None:
 
 def fail(message: str) -> None:
     raise SystemExit(f"error: {message}")
-
-
-def run_dir() -> Path:
-    return config.state_dir() / "run"
-
-
-def log_dir() -> Path:
-    return config.state_dir() / "logs"
-
-
-@dataclass(frozen=True)
-class Service:
-    """A long-running process of the native stack, the URL that says it is up (http:// or tcp://, if it has one)
-    and the environment it adds to the stack's."""
-
-    name: str
-    command: list[str]
-    health_url: str | None = None
-    env: dict[str, str] = field(default_factory=dict)
 
 
 def broker_dir() -> Path:
@@ -177,51 +158,11 @@ def airflow(*args: str, env: dict | None = None, capture: bool = True) -> subpro
 # --- native processes ----------------------------------------------------------------------------------------
 
 
-def pid_of(name: str) -> int | None:
-    """Return the pid of a running service, or None."""
-    pid_file = run_dir() / f"{name}.pid"
-    if not pid_file.exists():
-        return None
-    pid = int(pid_file.read_text())
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return None
-    return pid
-
-
-def launch(service: Service, env: dict) -> None:
-    """Start a service in its own session, logging to <state>/logs/<name>.log."""
-    if pid_of(service.name):
+def launch(service: Service) -> None:
+    if supervision.start(service.name):
+        print(f"    started {service.name} (log: {log_dir() / service.name}.log)")
+    else:
         print(f"    {service.name} is already running")
-        return
-    run_dir().mkdir(parents=True, exist_ok=True)
-    log_dir().mkdir(parents=True, exist_ok=True)
-    log = open(log_dir() / f"{service.name}.log", "ab")  # noqa: SIM115 - the child keeps it
-    process = subprocess.Popen(
-        service.command,
-        env={**env, **service.env},
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        stdin=subprocess.DEVNULL,
-        start_new_session=True,
-    )
-    (run_dir() / f"{service.name}.pid").write_text(str(process.pid))
-    print(f"    started {service.name} (log: {log_dir() / service.name}.log)")
-
-
-def stop_service(name: str) -> None:
-    pid = pid_of(name)
-    if pid:
-        os.killpg(pid, signal.SIGTERM)
-        for _ in range(40):
-            if pid_of(name) is None:
-                break
-            time.sleep(0.5)
-        else:
-            os.killpg(pid, signal.SIGKILL)
-        print(f"    stopped {name}")
-    (run_dir() / f"{name}.pid").unlink(missing_ok=True)
 
 
 def answers(url: str) -> bool:
@@ -249,33 +190,94 @@ def wait_for(what: str, url: str, seconds: int) -> None:
     fail(f"{what} did not come up within {seconds}s; see {log_dir()}")
 
 
-def trigger_and_wait(dag_id: str, conf: dict, cli=airflow) -> None:
-    """Trigger a run through the scheduler and wait until it ends."""
+@dataclass(frozen=True)
+class Run:
+    dag_id: str
+    run_id: str
+    state: str  # success, failed, or still running when the wait ran out
+
+
+def trigger_and_wait(dag_id: str, conf: dict, cli=airflow) -> Run:
+    """Trigger a run through the scheduler and wait (up to 30 minutes) until it ends."""
     run_id = f"quickstart__{time.strftime('%Y%m%dT%H%M%S', time.gmtime())}"
     cli("dags", "unpause", dag_id)
     triggered = cli("dags", "trigger", dag_id, "--run-id", run_id, "--conf", json.dumps(conf))
     if triggered.returncode != 0:
         fail(f"could not trigger {dag_id}: {triggered.stderr.strip()[-500:]}")
     print(f"    {dag_id} run {run_id} ", end="", flush=True)
+    state = "queued"
     for _ in range(360):
         listing = cli("dags", "list-runs", dag_id, "-o", "json").stdout
         # Airflow's CLI prints warnings on stdout too: the JSON list is its own line.
         runs = json.loads(next((line for line in listing.splitlines() if line.startswith("[")), "[]"))
         state = {run["run_id"]: run["state"] for run in runs}.get(run_id, "queued")
-        if state == "success":
-            print(" succeeded")
-            return
-        if state == "failed":
-            print(" FAILED")
-            fail(f"{dag_id} failed: open http://localhost:{config.AIRFLOW_PORT.value()}/dags/{dag_id} to see why")
+        if state in ("success", "failed"):
+            break
         print(".", end="", flush=True)
         time.sleep(5)
-    fail(f"{dag_id} did not finish within 30 minutes")
+    print({"success": " succeeded", "failed": " FAILED"}.get(state, f" still {state} after 30 minutes"))
+    return Run(dag_id, run_id, state)
+
+
+def failed_task_logs(run: Run) -> list[Path]:
+    """The newest log of each task of a run that did not succeed (native mode: Airflow's logs are local)."""
+    folder = config.state_dir() / "airflow" / "logs" / f"dag_id={run.dag_id}" / f"run_id={run.run_id}"
+    states = airflow("tasks", "states-for-dag-run", run.dag_id, run.run_id, "-o", "json").stdout
+    tasks = json.loads(next((line for line in states.splitlines() if line.startswith("[")), "[]"))
+    logs = []
+    for task in tasks:
+        if task.get("state") in ("failed", "upstream_failed", "up_for_retry"):
+            attempts = sorted((folder / f"task_id={task['task_id']}").glob("attempt=*.log"))
+            logs += attempts[-1:]
+    return logs
+
+
+def report_failed(runs: list[Run]) -> None:
+    """Say which first runs failed and where their logs are; the API serves what was published before."""
+    for run in runs:
+        print(f"error: {run.dag_id} run {run.run_id} ended {run.state}; its logs:", file=sys.stderr)
+        logs = failed_task_logs(run) if run.state == "failed" else []
+        for log in logs or [f"http://localhost:{config.AIRFLOW_PORT.value()}/dags/{run.dag_id}"]:
+            print(f"    {log}", file=sys.stderr)
+    print(
+        "error: the API is up and serves what earlier runs published; fix the source and trigger the DAG again "
+        "(./quickstart airflow dags trigger <dag_id>)",
+        file=sys.stderr,
+    )
 
 
 def first_runs() -> list[tuple[str, dict]]:
     """The run `quickstart run` triggers for each domain, in registry order: (dag_id, conf)."""
     return [(domain.dag_id, domain.first_run()) for domain in registry.domains()]
+
+
+def remembered_file() -> Path:
+    return config.state_dir() / "sources.json"
+
+
+def recall_sources(native: bool) -> None:
+    """Reuse what the last `run` was started with for every source (and first-run setting) left unset now, and
+    remember what this one starts with, so a restart never swaps a real source for the generated sample."""
+    settings = [setting for domain in registry.domains() for setting in (*domain.sources, *domain.run_settings)]
+    path = remembered_file()
+    remembered = json.loads(path.read_text()) if path.exists() else {}
+    # A scheduler already running keeps the environment it started with.
+    running = native and supervision.is_running()
+    for setting in settings:
+        if setting.is_set():
+            value = os.environ[setting.name]
+            value = str(Path(value).resolve()) if Path(value).exists() else value
+            if running and remembered.get(setting.name, value) != value:
+                say(
+                    f"warning: the running scheduler keeps {setting.name}={remembered[setting.name]} for its "
+                    "scheduled runs; ./quickstart stop, then run, to switch"
+                )
+            remembered[setting.name] = value
+        elif setting.name in remembered:
+            os.environ[setting.name] = remembered[setting.name]
+            say(f"reusing {setting.name}={remembered[setting.name]} from the last run ({path})")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(remembered, indent=2) + "\n")
 
 
 def admin_password(passwords_file: Path) -> str:
@@ -328,26 +330,35 @@ def run_native(detach: bool) -> None:
     elif config.WAREHOUSE_REPLICA.value():
         say("WAREHOUSE_REPLICA applies to the embedded server only: point API_WAREHOUSE_URL at your own replica")
     *airflow_services, api = services()
-    say(f"starting Airflow ({config.AIRFLOW_EXECUTOR.value()} executor)")
+    say(f"starting Airflow ({config.AIRFLOW_EXECUTOR.value()} executor), supervised by supervisord")
     broker_dir().mkdir(parents=True, exist_ok=True)
-    for service in airflow_services:
-        launch(service, env)
+    try:
+        supervision.start_daemon(services(), env)
+        for service in airflow_services:
+            launch(service)
+    except RuntimeError as error:
+        fail(str(error))
     for service in airflow_services:
         if service.health_url:
             wait_for(service.name, service.health_url, 180)
     say("registering the DAGs")
     with open(log_dir() / "airflow-reserialize.log", "ab") as log:
         subprocess.run(["airflow", "dags", "reserialize"], env=env, stdout=log, stderr=subprocess.STDOUT)
+    failed = []
     for dag_id, conf in first_runs():
         say(f"first run of {dag_id}")
-        trigger_and_wait(dag_id, conf, lambda *args: airflow(*args, env=env))
+        run = trigger_and_wait(dag_id, conf, lambda *args: airflow(*args, env=env))
+        failed += [run] if run.state != "success" else []
+    # The API starts whatever the first runs did: it serves what exists, and says 503 for what does not.
     say("starting the API under gunicorn")
-    api_env = {**env, "API_WAREHOUSE_URL": config.api_database_url()}
     if config.uses_replica():
         print(f"    the API reads from the replica on port {config.WAREHOUSE_REPLICA_PORT.value()}")
-    launch(api, api_env)
+    launch(api)
     wait_for("the API", api.health_url, 60)
     print_urls(admin_password(config.state_dir() / "airflow" / "simple_auth_manager_passwords.json.generated"))
+    if failed:
+        report_failed(failed)
+        raise SystemExit(1)
     if not detach:
         say("running; press Ctrl-C to stop")
         try:
@@ -359,17 +370,10 @@ def run_native(detach: bool) -> None:
         stop_native()
 
 
-def started_services() -> list[str]:
-    """The services to stop, newest first: this configuration's, then any an earlier configuration left running."""
-    names = [service.name for service in reversed(services())]
-    left = sorted(path.stem for path in run_dir().glob("*.pid") if path.stem not in names)
-    return names + left
-
-
 def stop_native() -> None:
     say("stopping")
-    for name in started_services():
-        stop_service(name)
+    for name in supervision.stop([service.name for service in reversed(services())]):
+        print(f"    stopped {name}")
     if not config.WAREHOUSE_URL.is_set():
         from warehouse import server
 
@@ -382,9 +386,16 @@ def stop_native() -> None:
 
 def status_native() -> None:
     print(f"executor: {config.AIRFLOW_EXECUTOR.value()}")
-    for name in reversed(started_services()):
-        pid = pid_of(name)
-        print(f"{name}: up (pid {pid})" if pid else f"{name}: down")
+    supervised = supervision.states()
+    names = [service.name for service in services()]
+    for name in [*names, *sorted(set(supervised) - set(names))]:
+        info = supervised.get(name)
+        if info is None or info["statename"] in ("STOPPED", "EXITED"):
+            print(f"{name}: down")
+        elif info["statename"] == "RUNNING":
+            print(f"{name}: up ({info['description']})")
+        else:
+            print(f"{name}: {info['statename'].lower()} ({info['description']}; log: {log_dir() / name}.log)")
     if not config.WAREHOUSE_URL.is_set():
         from warehouse import server
 
@@ -394,6 +405,28 @@ def status_native() -> None:
     api_port = config.API_PORT.value()
     ready = answers(f"http://127.0.0.1:{api_port}/ready")
     print(f"API: ready on :{api_port}" if ready else f"API: not answering on :{api_port}")
+    for run in latest_runs():
+        print(f"last {run.dag_id} run: {run.state} ({run.run_id})")
+        if run.state == "failed":
+            for log in failed_task_logs(run):
+                print(f"    {log}")
+
+
+def latest_runs() -> list[Run]:
+    """The newest run of each domain's DAG, read from Airflow's metadata database ([] if it does not answer)."""
+    import psycopg
+
+    try:
+        url = airflow_env()["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"]
+        with psycopg.connect("postgresql://" + url.split("://", 1)[1], connect_timeout=3) as connection:
+            rows = connection.execute(
+                "select distinct on (dag_id) dag_id, run_id, state from dag_run where dag_id = any(%s) "
+                "order by dag_id, run_after desc",
+                ([domain.dag_id for domain in registry.domains()],),
+            ).fetchall()
+    except (RuntimeError, psycopg.Error):
+        return []
+    return [Run(*row) for row in rows]
 
 
 # --- Docker Compose ------------------------------------------------------------------------------------------
@@ -465,9 +498,11 @@ def run_compose(compose: list[str], detach: bool) -> None:
             [*compose, "exec", "-T", "airflow-scheduler", "airflow", *args], capture_output=True, text=True
         )
 
+    failed = []
     for dag_id, conf in first_runs():
         say(f"first run of {dag_id}")
-        trigger_and_wait(dag_id, conf, cli)
+        run = trigger_and_wait(dag_id, conf, cli)
+        failed += [run] if run.state != "success" else []
     wait_for("the API", f"http://127.0.0.1:{config.API_PORT.value()}/check_status", 60)
     passwords = subprocess.run(
         [
@@ -482,6 +517,10 @@ def run_compose(compose: list[str], detach: bool) -> None:
         text=True,
     ).stdout
     print_urls(json.loads(passwords).get("admin", "(see the api-server container)") if passwords else "(unknown)")
+    if failed:
+        for run in failed:
+            print(f"error: {run.dag_id} run {run.run_id} ended {run.state}: see the Airflow UI", file=sys.stderr)
+        raise SystemExit(1)
     if not detach:
         try:
             subprocess.run([*compose, "logs", "--follow"])
@@ -551,6 +590,7 @@ def main(argv: list[str] | None = None) -> int:
         detach = argparse.ArgumentParser(prog="./quickstart run")
         detach.add_argument("-d", dest="detach", action="store_true", help="return once the API answers")
         options = detach.parse_args(args)
+        recall_sources(native=compose is None)
         run_compose(compose, options.detach) if compose else run_native(options.detach)
     elif command == "stop":
         subprocess.run([*compose, *compose_profiles(every=True), "down"]) if compose else stop_native()

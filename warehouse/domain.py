@@ -99,6 +99,8 @@ class Domain:
     sources: Sequence[Setting] = ()
     # conf of the run `quickstart run` triggers first: a function of nothing, read when quickstart runs.
     first_run: Callable[[], dict] = dict
+    # Other settings of that first run which `quickstart run` remembers with the sources (an as_of date).
+    run_settings: Sequence[Setting] = ()
     bench: Bench | None = None
     tags: Sequence[str] = ()
     sql_dir: Path = SQL_DIR

@@ -1,10 +1,13 @@
 """The ways to run the stack: docker-compose.yml is valid, and ./quickstart brings everything up and down."""
 
+import datetime as dt
 import json
 import os
 import shutil
 import stat
 import subprocess
+import sys
+import time
 import urllib.parse
 import urllib.request
 from pathlib import Path
@@ -14,6 +17,7 @@ import pytest
 import yaml
 
 from tests.conftest import SHARED_DATA, free_port
+from warehouse.cli import trigger_and_wait
 from warehouse.config import PROJECT_ROOT
 
 
@@ -75,6 +79,31 @@ def test_docker_compose_requires_credentials():
     assert "POSTGRES_PASSWORD" in result.stderr
 
 
+def airflow_health(env: dict) -> dict:
+    """The API server's health report of each Airflow component ({} while it does not answer)."""
+    url = f"http://127.0.0.1:{env['AIRFLOW_PORT']}/api/v2/monitor/health"
+    try:
+        return json.load(urllib.request.urlopen(url, timeout=5))
+    except OSError:
+        return {}
+
+
+def back_within(seconds: float, env: dict, since: dt.datetime) -> tuple[bool, str]:
+    """Wait until every supervised service runs and every Airflow component has beaten since `since`."""
+    deadline = time.monotonic() + seconds
+    while True:
+        health = airflow_health(env)
+        beats = {name: part.get(f"latest_{name}_heartbeat") for name, part in health.items() if name != "metadatabase"}
+        fresh = len(beats) == 3 and all(beat and dt.datetime.fromisoformat(beat) > since for beat in beats.values())
+        status = quickstart("status", env=env, check=False).stdout
+        services = [line for line in status.splitlines() if line.startswith(("airflow-", "api:"))]
+        if fresh and services and all(": up (" in line for line in services):
+            return True, status
+        if time.monotonic() > deadline:
+            return False, f"{health}\n{status}"
+        time.sleep(1)
+
+
 def stack_env(state: Path, **settings: str) -> dict[str, str]:
     """The environment of a stack of the test's own: its state folder, free ports, the real data when present."""
     own = ("AIRFLOW", "WAREHOUSE", "API_", "CELERY", "FLOWER", "VOUCHER_", "TELECOM_", "ASSET_METRICS_")
@@ -100,7 +129,7 @@ def quickstart(*args: str, env: dict, check: bool = True) -> subprocess.Complete
 @pytest.mark.slow
 def test_quickstart_runs_serves_and_stops(tmp_path):
     """The README's first command, on its own embedded server, state folder and ports."""
-    env = stack_env(tmp_path / "state")
+    env = stack_env(tmp_path / "state", VOUCHER_AS_OF="2018-09-15")
     api_port, airflow_port = env["API_PORT"], env["AIRFLOW_PORT"]
     try:
         run = quickstart("run", "-d", env=env)
@@ -141,10 +170,38 @@ def test_quickstart_runs_serves_and_stops(tmp_path):
         status = quickstart("status", env=env)
         assert "api: up" in status.stdout and "API: ready" in status.stdout
 
-        again = quickstart("run", "-d", env=env)
+        # Run again without the sources: it reuses those of the last run and says so, so the real file's
+        # snapshot is not replaced by the generated sample.
+        started_with = {name: env[name] for name in ("VOUCHER_SOURCE", "VOUCHER_AS_OF") if name in env}
+        unset = {name: value for name, value in env.items() if name not in started_with}
+        again = quickstart("run", "-d", env=unset)
         assert "already running" in again.stdout
+        for name, value in started_with.items():
+            assert f"reusing {name}={value} from the last run" in again.stdout
         assert json.load(urllib.request.urlopen(request, timeout=10)) == answer
         DEFAULT_STACK_ANSWERS.update(api_answers(env))
+
+        # The database goes away for 10 s. supervisord restarts every Airflow component that exits, they are
+        # all healthy again within 30 s of its return, and the next run succeeds with no other step.
+        server = [sys.executable, "-m", "warehouse.server"]
+        subprocess.run([*server, "stop"], env=env, check=True)
+        time.sleep(10)
+        subprocess.run([*server, "start"], env=env, check=True, capture_output=True)
+        back, report = back_within(30, env, since=dt.datetime.now(dt.UTC))
+        assert back, report
+        after = trigger_and_wait("asset_metrics", {}, lambda *args: quickstart("airflow", *args, env=env, check=False))
+        assert after.state == "success"
+
+        # A first run that fails leaves the API serving what was published before, and says where to look.
+        quickstart("stop", env=env)
+        broken = {**env, "VOUCHER_SOURCE": str(tmp_path / "missing.parquet")}
+        rerun = quickstart("run", "-d", env=broken, check=False)
+        assert rerun.returncode == 1, rerun.stdout[-2000:] + rerun.stderr[-2000:]
+        assert "error: voucher_selection run quickstart__" in rerun.stderr
+        assert "task_id=load_voucher_file/attempt=1.log" in rerun.stderr
+        assert json.load(urllib.request.urlopen(request, timeout=10)) == answer
+        status = quickstart("status", env=env).stdout
+        assert "last voucher_selection run: failed" in status and "last asset_metrics run: success" in status
     finally:
         quickstart("stop", env=env)
     status = quickstart("status", env=env, check=False)

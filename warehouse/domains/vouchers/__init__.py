@@ -55,6 +55,7 @@ DOMAIN = Domain(
     ],
     sources=[VOUCHER_SOURCE],
     first_run=lambda: {"as_of": VOUCHER_AS_OF.value(), "source": VOUCHER_SOURCE.value()},
+    run_settings=[VOUCHER_AS_OF],
     bench=Bench(generate="warehouse.domains.vouchers.sample:bench_input", copy_columns=6, default_rows=1_000_000),
     tags=["voucher"],
 )
