@@ -43,6 +43,24 @@ def _field_message(detail: dict) -> str:
     return "invalid value for " + ", ".join(fields) if fields else "invalid request"
 
 
+# What PostgreSQL says when it refuses a login (libpq gives no SQLSTATE for a failed connection).
+LOGIN_REFUSED = ("password authentication failed", "no pg_hba.conf entry", "does not exist", "authentication failed")
+
+
+def unavailable(error: Exception) -> ApiError:
+    """The 503 for a database the API cannot use: refused login (a configuration error, logged as such) or down."""
+    text = str(getattr(error, "orig", None) or error)
+    if "connection failed" in text and any(reason in text for reason in LOGIN_REFUSED):
+        log.error("the warehouse refused the API's login: %s", text)
+        return ApiError(
+            503,
+            "database_login_refused",
+            "the warehouse database refused the API's login: check API_WAREHOUSE_URL or WAREHOUSE_READER_PASSWORD",
+        )
+    log.warning("database unavailable: %s", error)
+    return ApiError(503, "database_unavailable", "the warehouse database is not reachable")
+
+
 def init_app(app: APIFlask) -> None:
     @app.error_processor
     def as_json(error: HTTPError):
@@ -78,8 +96,7 @@ def init_app(app: APIFlask) -> None:
 
     @app.errorhandler(OperationalError)
     def database_unavailable(error: OperationalError):
-        log.warning("database unavailable: %s", error)
-        return as_json(ApiError(503, "database_unavailable", "the warehouse database is not reachable"))
+        return as_json(unavailable(error))
 
     @app.errorhandler(DBAPIError)
     def unexpected(error: Exception):

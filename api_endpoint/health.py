@@ -5,7 +5,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
 from api_endpoint import db
-from api_endpoint.errors import ApiError
+from api_endpoint.errors import unavailable
 from warehouse import registry
 
 bp = APIBlueprint("health", __name__, tag="Health")
@@ -41,5 +41,5 @@ def ready():
                 value = connection.execute(text(fact.query)).scalar() if published.scalar() else None
                 answer[fact.name] = value.isoformat() if hasattr(value, "isoformat") else value
     except SQLAlchemyError as error:
-        raise ApiError(503, "database_unavailable", "the warehouse database is not reachable") from error
+        raise unavailable(error) from error
     return answer

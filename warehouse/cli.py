@@ -87,12 +87,14 @@ def services() -> list[Service]:
         *[service for service in celery if service.name == "broker"],
         Service(
             "airflow-api-server",
-            ["airflow", "api-server", "--port", str(airflow_port)],
+            ["airflow", "api-server", "--host", config.AIRFLOW_HOST.value(), "--port", str(airflow_port)],
             f"http://127.0.0.1:{airflow_port}/api/v2/monitor/health",
         ),
-        Service("airflow-scheduler", ["airflow", "scheduler"]),
+        # Task logs are files in the state folder, which the API server reads: no process needs a log server, so
+        # none opens one (they would listen on every interface, on ports a second stack would collide with).
+        Service("airflow-scheduler", ["airflow", "scheduler", "--skip-serve-logs"]),
         Service("airflow-dag-processor", ["airflow", "dag-processor"]),
-        Service("airflow-triggerer", ["airflow", "triggerer"]),
+        Service("airflow-triggerer", ["airflow", "triggerer", "--skip-serve-logs"]),
         *[service for service in celery if service.name != "broker"],
         Service(
             "api",
@@ -134,6 +136,9 @@ def airflow_env() -> dict[str, str]:
         AIRFLOW_HOME=str(config.state_dir() / "airflow"),
         AIRFLOW__CORE__DAGS_FOLDER=str(ROOT / "dags"),
         AIRFLOW__API__PORT=str(airflow_port),
+        AIRFLOW__API__HOST=config.AIRFLOW_HOST.value(),
+        AIRFLOW__SCHEDULER__SCHEDULER_HEALTH_CHECK_SERVER_HOST="127.0.0.1",
+        AIRFLOW__SCHEDULER__SCHEDULER_HEALTH_CHECK_SERVER_PORT=str(config.AIRFLOW_HEALTH_PORT.value()),
         AIRFLOW__CORE__EXECUTION_API_SERVER_URL=f"http://127.0.0.1:{airflow_port}/execution/",
         AIRFLOW_CONN_WAREHOUSE=config.warehouse_url(),
         PATH=f"{VENV_BIN}{os.pathsep}{env.get('PATH', '')}",

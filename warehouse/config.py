@@ -90,6 +90,10 @@ API_WORKERS = setting(
 )
 API_THREADS = setting("API_THREADS", 4, "threads per gunicorn worker (and database connections per worker)", int)
 AIRFLOW_PORT = setting("AIRFLOW_PORT", 8080, "port of Airflow's UI and API server", int)
+AIRFLOW_HOST = setting(
+    "AIRFLOW_HOST", "127.0.0.1", "interface Airflow's UI and API server listen on (`0.0.0.0` for every interface)"
+)
+AIRFLOW_HEALTH_PORT = setting("AIRFLOW_HEALTH_PORT", 8974, "port of the scheduler's health check (127.0.0.1 only)", int)
 
 
 def _choice(*allowed: str) -> Callable[[str], str]:

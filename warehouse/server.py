@@ -146,12 +146,15 @@ def is_running(data: Path | None = None) -> bool:
     data = data or data_dir()
     if not (data / "PG_VERSION").exists():
         return False
+    account = _service_account()
+    if account is not None:
+        # Something may have closed a parent folder since (pytest resets its temporary root to 0700).
+        _grant_traversal(pg_dir())
     result = _run(
-        [str(bin_dir() / "pg_ctl"), "status", "--pgdata", str(data)],
-        _service_account(),
-        check=False,
-        capture_output=True,
+        [str(bin_dir() / "pg_ctl"), "status", "--pgdata", str(data)], account, check=False, capture_output=True
     )
+    if result.returncode == 4:
+        raise RuntimeError(f"cannot tell whether the server runs: {result.stderr.decode(errors='replace').strip()}")
     return result.returncode == 0
 
 

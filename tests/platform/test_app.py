@@ -4,7 +4,8 @@ import psycopg
 import pytest
 
 from api_endpoint import create_app, db
-from warehouse import registry
+from tests.conftest import READER_TEST_ROLE
+from warehouse import config, registry
 
 
 def test_the_factory_registers_the_platform_and_every_domain(app):
@@ -62,6 +63,19 @@ def test_the_api_role_cannot_write(published):
     with psycopg.connect(published) as connection:
         with pytest.raises(psycopg.errors.InsufficientPrivilege):
             connection.execute("select * from raw.voucher_events")
+    with psycopg.connect(published) as connection:
+        assert connection.execute("show statement_timeout").fetchone() == ("5s",)
+
+
+def test_a_refused_login_is_reported_as_such(published, caplog):
+    refused = config.with_role(published, READER_TEST_ROLE, "not-the-password")
+    client = create_app({"TESTING": True, "DATABASE_URL": refused}).test_client()
+
+    for path in ("/ready", "/selection_criteria", "/kpi1"):
+        response = client.get(path, headers={"Accept": "application/json"})
+        assert response.status_code == 503, path
+        assert response.json["code"] == "database_login_refused", path
+    assert "the warehouse refused the API's login" in caplog.text
 
 
 @pytest.mark.parametrize("path", ["/voucher", "/grouprankmetrics"])

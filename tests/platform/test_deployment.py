@@ -3,7 +3,9 @@
 import datetime as dt
 import json
 import os
+import re
 import shutil
+import socket
 import stat
 import subprocess
 import sys
@@ -104,12 +106,49 @@ def back_within(seconds: float, env: dict, since: dt.datetime) -> tuple[bool, st
         time.sleep(1)
 
 
+def process_tree(pids: list[int]) -> set[int]:
+    """The processes and all their descendants."""
+    found, todo = set(), list(pids)
+    while todo:
+        pid = todo.pop()
+        found.add(pid)
+        for task in Path(f"/proc/{pid}/task").glob("*/children"):
+            todo += [int(child) for child in task.read_text().split()]
+    return found
+
+
+def listening_sockets(pids: set[int]) -> set[tuple[str, int]]:
+    """The (address, port) of every TCP socket these processes listen on, read from /proc."""
+    inodes = set()
+    for pid in pids:
+        for fd in Path(f"/proc/{pid}/fd").glob("*"):
+            try:
+                target = os.readlink(fd)
+            except OSError:
+                continue
+            if target.startswith("socket:["):
+                inodes.add(target[8:-1])
+    listening = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        for line in Path(table).read_text().splitlines()[1:]:
+            fields = line.split()
+            if fields[3] == "0A" and fields[9] in inodes:  # 0A: LISTEN
+                address, port = fields[1].split(":")
+                packed = bytes.fromhex(address)
+                # /proc prints each 32-bit word of the address in host (little-endian) order.
+                words = b"".join(packed[i : i + 4][::-1] for i in range(0, len(packed), 4))
+                host = socket.inet_ntop(socket.AF_INET if len(words) == 4 else socket.AF_INET6, words)
+                listening.add((host, int(port, 16)))
+    return listening
+
+
 def stack_env(state: Path, **settings: str) -> dict[str, str]:
     """The environment of a stack of the test's own: its state folder, free ports, the real data when present."""
     own = ("AIRFLOW", "WAREHOUSE", "API_", "CELERY", "FLOWER", "VOUCHER_", "TELECOM_", "ASSET_METRICS_")
     env = {name: value for name, value in os.environ.items() if not name.startswith(own)}
     env.update(WAREHOUSE_STATE_DIR=str(state), **settings)
-    for port in ("WAREHOUSE_PORT", "WAREHOUSE_REPLICA_PORT", "API_PORT", "AIRFLOW_PORT", "CELERY_BROKER_PORT"):
+    ports = ("WAREHOUSE_PORT", "WAREHOUSE_REPLICA_PORT", "API_PORT", "AIRFLOW_PORT", "AIRFLOW_HEALTH_PORT")
+    for port in (*ports, "CELERY_BROKER_PORT"):
         env[port] = str(free_port())
     if (SHARED_DATA / "voucher" / "data.parquet.gzip").exists():
         env.update(VOUCHER_SOURCE=str(SHARED_DATA / "voucher" / "data.parquet.gzip"))
@@ -169,6 +208,13 @@ def test_quickstart_runs_serves_and_stops(tmp_path):
 
         status = quickstart("status", env=env)
         assert "api: up" in status.stdout and "API: ready" in status.stdout
+
+        # Every process of the stack listens on 127.0.0.1 only, on the ports this stack was given.
+        pids = [int(pid) for pid in re.findall(r": up \(pid (\d+),", status.stdout)]
+        listening = listening_sockets(process_tree(pids))
+        assert listening and {host for host, _ in listening} == {"127.0.0.1"}, listening
+        ports = {int(env[name]) for name in ("API_PORT", "AIRFLOW_PORT", "AIRFLOW_HEALTH_PORT", "WAREHOUSE_PORT")}
+        assert {port for _, port in listening} <= ports, listening
 
         # Run again without the sources: it reuses those of the last run and says so, so the real file's
         # snapshot is not replaced by the generated sample.
