@@ -44,4 +44,7 @@ def create_app(test_config: dict | None = None) -> APIFlask:
     for domain in domains:
         if domain.blueprint:
             app.register_blueprint(import_string(domain.blueprint))
+    # Every page's menu links each domain's pages, in registry order.
+    pages = [page for domain in domains for page in domain.pages]
+    app.context_processor(lambda: {"pages": pages})
     return app

@@ -299,15 +299,10 @@ def admin_password(passwords_file: Path) -> str:
 
 def print_urls(password: str) -> None:
     api = f"http://localhost:{config.API_PORT.value()}"
-    print(
-        f"""
-  Airflow UI       http://localhost:{config.AIRFLOW_PORT.value()}   (login: admin / {password})
-  API              {api}/selection_criteria
-  Voucher form     {api}/search_voucher
-  Attribution      {api}/attribution
-  API docs         {api}/docs
-"""
-    )
+    pages = [(page.label, f"{api}{page.path}") for domain in registry.domains() for page in domain.pages]
+    lines = [("Airflow UI", f"http://localhost:{config.AIRFLOW_PORT.value()}   (login: admin / {password})")]
+    lines += [*pages, ("API docs", f"{api}/docs")]
+    print("\n" + "\n".join(f"  {label:<21}{url}" for label, url in lines) + "\n")
 
 
 def run_native(detach: bool) -> None:

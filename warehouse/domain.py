@@ -63,6 +63,14 @@ class Fact:
 
 
 @dataclass(frozen=True)
+class Page:
+    """A page of the domain's blueprint that the site's menu links to."""
+
+    label: str
+    path: str
+
+
+@dataclass(frozen=True)
 class Bench:
     """How the benchmark feeds the pipeline: generate `rows` of input into a folder, then run it from there."""
 
@@ -94,6 +102,8 @@ class Domain:
     params: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     # `package.module:bp`, the API blueprint that answers from this domain's production tables.
     blueprint: str | None = None
+    # The blueprint's pages, in the order the site's menu shows them.
+    pages: Sequence[Page] = ()
     facts: Sequence[Fact] = ()
     # Settings that name a source file or folder on the host (Docker Compose mounts them).
     sources: Sequence[Setting] = ()

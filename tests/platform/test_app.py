@@ -86,3 +86,13 @@ def test_a_body_over_the_limit_is_a_413_json_error(published, path):
 
     assert response.status_code == 413
     assert response.json["code"] == "payload_too_large" and response.json["details"] == {"limit_bytes": 1000}
+
+
+def test_every_page_answers_and_its_menu_links_every_page(client):
+    pages = [page for domain in registry.domains() for page in domain.pages]
+    assert [page.path for page in pages] == ["/search_voucher", "/selection_criteria", "/attribution"]
+    for page in pages:
+        response = client.get(page.path, headers={"Accept": "text/html"})
+        assert response.status_code == 200, page.path
+        html = response.get_data(as_text=True)
+        assert all(f'<a href="{linked.path}">{linked.label}</a>' in html for linked in pages), page.path

@@ -19,6 +19,7 @@ import pytest
 import yaml
 
 from tests.conftest import SHARED_DATA, free_port
+from warehouse import registry
 from warehouse.cli import trigger_and_wait
 from warehouse.config import PROJECT_ROOT
 
@@ -63,6 +64,9 @@ def test_docker_compose_file_is_valid(tmp_path):
         assert environment["AIRFLOW__CORE__EXECUTOR"] == "LocalExecutor"
         assert environment["AIRFLOW__CELERY__BROKER_URL"] == "redis://redis:6379/0"
     assert services["airflow-worker"]["command"] == ["airflow", "celery", "worker"]
+    # Compose cannot read the registry: every domain's source setting must reach the Airflow containers.
+    sources = {setting.name for domain in registry.domains() for setting in domain.sources}
+    assert sources <= set(services["airflow-scheduler"]["environment"])
 
 
 def test_docker_compose_requires_credentials():

@@ -3,9 +3,9 @@ run and a benchmark entry, with no other edit."""
 
 import pytest
 
-from tests.conftest import API_READER_TEST_URL, WAREHOUSE_TEST_URL, reset_warehouse
+from tests.conftest import API_READER_TEST_URL, TEST_DATABASE, reset_warehouse
 from tests.platform import example_domain
-from warehouse import registry
+from warehouse import config, registry
 
 EXAMPLE_DAG_FILE = """
 # The Airflow DAG of the test-only example domain.
@@ -65,18 +65,22 @@ def test_a_registered_domain_gets_its_blueprint_and_readiness(example, airflow_d
 
     assert example_dag(tmp_path).test(run_conf={"amounts": [1, 2]}).state == "success"
     # The tests' reader role may read this database's model_production too.
-    reader = API_READER_TEST_URL.replace("warehouse_api_test", WAREHOUSE_TEST_URL.rsplit("/", 1)[1])
+    reader = config.with_database(API_READER_TEST_URL, TEST_DATABASE)
     client = create_app({"TESTING": True, "DATABASE_URL": reader}).test_client()
     assert client.get("/example_totals").json == {"events": 2, "total": 3}
     assert client.get("/ready").json["example_total"] == 3
     assert "/example_totals" in client.get("/openapi.json").json["paths"]
+    # Its page joins the menu of every page, and the URLs `quickstart run` prints.
+    assert '<a href="/example_totals">Example totals</a>' in client.get("/search_voucher").get_data(as_text=True)
 
 
-def test_a_registered_domain_gets_a_first_run_and_a_bench_entry(example, tmp_path):
+def test_a_registered_domain_gets_a_first_run_and_a_bench_entry(example, tmp_path, capsys):
     from bench import pipelines
     from warehouse import cli
 
     assert ("example_totals", {}) in cli.first_runs()
+    cli.print_urls("password")
+    assert "Example totals" in capsys.readouterr().out
     assert pipelines.main(["--only", "example", "--example-rows", "50", "--results", str(tmp_path)]) == 0
     (result,) = [path.read_text() for path in tmp_path.glob("pipelines-*.json")]
     assert '"pipeline": "example_totals"' in result and '"rows": 50' in result

@@ -4,7 +4,7 @@ import hashlib
 from pathlib import Path
 
 from warehouse import loading
-from warehouse.domain import Bench, Domain, Fact, RunContext, Step
+from warehouse.domain import Bench, Domain, Fact, Page, RunContext, Step
 
 SQL_DIR = Path(__file__).parent / "sql"
 
@@ -47,6 +47,7 @@ DOMAIN = Domain(
     build=[Step("build_example_totals", ["model_staging/example/example_totals.sql"])],
     publish=Step("publish_example_totals", ["model_production/example/example_totals.sql"]),
     blueprint="tests.platform.example_domain.api:bp",
+    pages=[Page("Example totals", "/example_totals")],
     facts=[
         Fact("example_total", "model_production.example_totals", "select total from model_production.example_totals")
     ],

@@ -3,7 +3,7 @@
 import datetime as dt
 
 from warehouse import config
-from warehouse.domain import Bench, Domain, Fact, Schedule, Step
+from warehouse.domain import Bench, Domain, Fact, Page, Schedule, Step
 
 ASSET_METRICS_SOURCE = config.setting(
     "ASSET_METRICS_SOURCE",
@@ -40,6 +40,7 @@ DOMAIN = Domain(
         ],
     ),
     blueprint="api_endpoint.attribution:bp",
+    pages=[Page("Revenue attribution", "/attribution")],
     facts=[
         Fact(
             "latest_gaming_date",

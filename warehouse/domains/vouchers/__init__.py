@@ -3,7 +3,7 @@
 import datetime as dt
 
 from warehouse import config
-from warehouse.domain import Bench, Domain, Fact, Schedule, Step
+from warehouse.domain import Bench, Domain, Fact, Page, Schedule, Step
 
 VOUCHER_SOURCE = config.setting(
     "VOUCHER_SOURCE",
@@ -46,6 +46,7 @@ DOMAIN = Domain(
         ],
     ),
     blueprint="api_endpoint.vouchers:bp",
+    pages=[Page("Search a voucher", "/search_voucher"), Page("Selection criteria", "/selection_criteria")],
     facts=[
         Fact(
             "latest_voucher_snapshot",
