@@ -4,6 +4,8 @@ over a published snapshot of every domain.
 The fixtures are split by concern and build on each other in order: server, roles and schema, data, app.
 """
 
+import importlib
+import importlib.util
 import os
 import socket
 import tempfile
@@ -12,9 +14,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from tests.vouchers.factories import event, write_voucher_csv
 from warehouse import config
-from warehouse.domains.telecom.contract import HEADER, file_name
 
 # Test runs that share one server keep apart by giving each its own TEST_DATABASE_SUFFIX.
 SUFFIX = os.environ.get("TEST_DATABASE_SUFFIX", "")
@@ -157,68 +157,38 @@ def shared_file(*parts: str) -> Path:
     return path
 
 
-# The API fixtures: a snapshot of each domain published by real DAG runs, read by the app with the read-only role.
-EIGHT = 1488355200000  # 2017-03-01 08:00:00 UTC
-FIVE = 300_000
-# 08:00: services 1 > 2 > 3 > 4 by bytes, cells 10 (3 users) > 20 (2) > 30 (1). 08:05: service 2, cell 20.
-FLOWS = {
-    EIGHT: [
-        (1, 300, 0, 1, 10),
-        (2, 200, 0, 2, 10),
-        (3, 100, 0, 3, 10),
-        (4, 50, 0, 4, 20),
-        (5, 10, 0, 1, 20),
-        (6, 1, 0, 1, 30),
-    ],
-    EIGHT + FIVE: [(1, 500, 0, 2, 20), (7, 1, 0, 2, 20)],
-}
-
-# Peru: 2640 wins every segment it appears in, 4400 is the runner-up. Chile only has a 1-4 customer.
-PUBLISHED_ROWS = (
-    [event(voucher_amount="2640.0", timestamp=f"2018-08-0{day} 10:00:00") for day in range(1, 4)]
-    + [event(voucher_amount="4400.0", timestamp=f"2018-08-1{day} 10:00:00") for day in range(1, 3)]
-    + [event(country_code="Chile", total_orders="2.0", voucher_amount="1760.0")]
-)
-
-
-CASINO = {"assets": 540, "days": 260, "causes": 20}
+# The API fixtures: what each domain's API tests read, published by real DAG runs and read with the read-only role.
 
 
 @pytest.fixture(scope="session")
-def casino(tmp_path_factory):
-    """A generated casino with 20 injected causes and its sidecar: 540 machines over 260 days."""
-    from warehouse.domains.attribution.sample import write_asset_metrics
+def publications(warehouse_url, dag_runner, tmp_path_factory) -> dict:
+    """Publish, once for every API test, what each domain's tests/<domain>/published.py publishes; return what
+    each `publish` returned, by domain.
 
-    return write_asset_metrics(tmp_path_factory.mktemp("casino") / "asset_metrics.csv", **CASINO)
-
-
-@pytest.fixture(scope="session")
-def published(warehouse_url, dag_runner, casino, tmp_path_factory):
-    """Publish, once for every API test, the 2018-09-15 voucher snapshot, the KPIs of two intervals and a casino.
-
-    They go to the API tests' own database: the DAG runs load it through the warehouse connection pointed there.
+    It all goes to the API tests' own database: the DAG runs load it through the warehouse connection pointed there.
     """
+    from warehouse import registry
     from warehouse.bootstrap import bootstrap
 
     recreate_database(API_TEST_DATABASE)
     bootstrap(API_WAREHOUSE_TEST_URL, READER_PASSWORD, READER_TEST_ROLE)
     os.environ["AIRFLOW_CONN_WAREHOUSE"] = API_WAREHOUSE_TEST_URL
+    published = {}
     try:
-        publish_samples(dag_runner, tmp_path_factory.mktemp("api"))
-        dag_runner("asset_metrics", conf={"source": str(casino.data_path)})
+        for domain in registry.domains():
+            module = f"tests.{domain.name}.published"
+            if importlib.util.find_spec(f"tests.{domain.name}") and importlib.util.find_spec(module):
+                publish = importlib.import_module(module).publish
+                published[domain.name] = publish(dag_runner, tmp_path_factory.mktemp(f"published-{domain.name}"))
     finally:
         os.environ["AIRFLOW_CONN_WAREHOUSE"] = WAREHOUSE_TEST_URL
+    return published
+
+
+@pytest.fixture(scope="session")
+def published(publications) -> str:
+    """The read-only URL of the API tests' database, once every domain has published into it."""
     return API_READER_TEST_URL
-
-
-def publish_samples(dag_runner, folder: Path) -> None:
-    """Publish the voucher snapshot and the KPIs the API tests read."""
-    source = write_voucher_csv(folder / "vouchers.csv", PUBLISHED_ROWS)
-    dag_runner("voucher_selection", conf={"as_of": "2018-09-15", "source": str(source)})
-    for start, flows in FLOWS.items():
-        lines = [",".join(map(str, (start, start + FIVE, *flow))) for flow in flows]
-        (folder / file_name(start, 1)).write_text("\n".join([HEADER, *lines]))
-    dag_runner("telecom_kpis", conf={"landing_dir": str(folder)})
 
 
 @pytest.fixture

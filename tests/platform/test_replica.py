@@ -6,8 +6,9 @@ import time
 
 import pytest
 
-from tests.conftest import PUBLISHED_ROWS, free_port
+from tests.conftest import free_port
 from tests.vouchers.factories import write_voucher_csv
+from tests.vouchers.published import PUBLISHED_ROWS
 from warehouse import config, server
 
 pytestmark = pytest.mark.slow
