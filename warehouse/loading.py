@@ -5,7 +5,7 @@ import io
 import logging
 import shutil
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -260,3 +260,32 @@ def load_file(
         dag_id=dag_id,
         run_id=run_id,
     )
+
+
+@dataclass(frozen=True)
+class FileSource:
+    """A domain's source file: the kind its batches are recorded as, the raw table it lands in, its columns (source
+    name -> raw name; `optional` ones a file may leave out) and the folder under `<state>/landing` that keeps a
+    downloaded copy."""
+
+    kind: str
+    table: str
+    columns: Mapping[str, str]
+    optional: Mapping[str, str] = field(default_factory=dict)
+    landing: str = ""
+
+    def load(
+        self, connection: psycopg.Connection, source: str, *, dag_id: str | None = None, run_id: str | None = None
+    ) -> Batch:
+        """Load `source` into raw as one batch; a file already loaded is not loaded again."""
+        return load_file(
+            connection,
+            source,
+            source_kind=self.kind,
+            table=self.table,
+            columns=self.columns,
+            optional=self.optional,
+            landing_dir=config.state_dir() / "landing" / self.landing,
+            dag_id=dag_id,
+            run_id=run_id,
+        )

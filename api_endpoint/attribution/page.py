@@ -211,6 +211,30 @@ def score_bars(answer: dict) -> dict | None:
     }
 
 
+def _line(css_class: str, x1, x2, y1, y2, stroke: str) -> str:
+    return f'<line class="{css_class}" x1="{x1}" x2="{x2}" y1="{y1}" y2="{y2}" stroke="{stroke}"/>'
+
+
+def _value_axis(chart: dict, along: str) -> list[str]:
+    """The value axis: a grid line and a label per tick, then the zero line; `along` is "y" when the values run
+    up the chart (the waterfall) and "x" when they run across it (the scores)."""
+    parts = []
+    for tick in chart["ticks"]:
+        if along == "y":
+            grid = _line("grid", chart["plot_left"], chart["plot_right"], tick["y"], tick["y"], "#e4e7eb")
+            x, y, anchor = chart["plot_left"] - 6, tick["y"] + 4, "end"
+        else:
+            grid = _line("grid", tick["x"], tick["x"], chart["plot_top"], chart["plot_bottom"], "#e4e7eb")
+            x, y, anchor = tick["x"], chart["plot_bottom"] + 16, "middle"
+        label = escape(compact_number(tick["value"]))
+        parts.append(f'{grid}<text x="{x}" y="{y}" text-anchor="{anchor}" {FONT} fill="#616e7c">{label}</text>')
+    if along == "y":
+        zero = (chart["plot_left"], chart["plot_right"], chart["zero_y"], chart["zero_y"])
+    else:
+        zero = (chart["zero_x"], chart["zero_x"], chart["plot_top"], chart["plot_bottom"])
+    return [*parts, _line("zero", *zero, "#52606d")]
+
+
 def waterfall_svg(answer: dict) -> Markup | None:
     """Return the waterfall as an SVG element, or None for an answer without contributions."""
     chart = waterfall(answer)
@@ -222,18 +246,7 @@ def waterfall_svg(answer: dict) -> Markup | None:
         f"Waterfall of {chart['metric']}: from {compact_number(bars[0]['value'])} to "
         f"{compact_number(bars[-1]['value'])} in {steps} step{'' if steps == 1 else 's'}"
     )
-    parts = [_svg_open("waterfall", summary, chart["width"], chart["height"])]
-    for tick in chart["ticks"]:
-        parts.append(
-            f'<line class="grid" x1="{chart["plot_left"]}" x2="{chart["plot_right"]}" y1="{tick["y"]}" '
-            f'y2="{tick["y"]}" stroke="#e4e7eb"/>'
-            f'<text x="{chart["plot_left"] - 6}" y="{tick["y"] + 4}" text-anchor="end" {FONT} fill="#616e7c">'
-            f"{escape(compact_number(tick['value']))}</text>"
-        )
-    parts.append(
-        f'<line class="zero" x1="{chart["plot_left"]}" x2="{chart["plot_right"]}" y1="{chart["zero_y"]}" '
-        f'y2="{chart["zero_y"]}" stroke="#52606d"/>'
-    )
+    parts = [_svg_open("waterfall", summary, chart["width"], chart["height"]), *_value_axis(chart, "y")]
     if chart["zoomed"]:
         parts.append(
             f'<text class="zoomed" x="{chart["plot_right"]}" y="{chart["plot_top"] - 8}" text-anchor="end" {FONT} '
@@ -272,18 +285,7 @@ def score_svg(answer: dict) -> Markup | None:
     if chart is None:
         return None
     summary = f"Normalised difference scores of the metrics behind {chart['metric']}, {len(chart['bars'])} bars"
-    parts = [_svg_open("scores", summary, chart["width"], chart["height"])]
-    for tick in chart["ticks"]:
-        parts.append(
-            f'<line class="grid" x1="{tick["x"]}" x2="{tick["x"]}" y1="{chart["plot_top"]}" '
-            f'y2="{chart["plot_bottom"]}" stroke="#e4e7eb"/>'
-            f'<text x="{tick["x"]}" y="{chart["plot_bottom"] + 16}" text-anchor="middle" {FONT} fill="#616e7c">'
-            f"{escape(compact_number(tick['value']))}</text>"
-        )
-    parts.append(
-        f'<line class="zero" x1="{chart["zero_x"]}" x2="{chart["zero_x"]}" y1="{chart["plot_top"]}" '
-        f'y2="{chart["plot_bottom"]}" stroke="#52606d"/>'
-    )
+    parts = [_svg_open("scores", summary, chart["width"], chart["height"]), *_value_axis(chart, "x")]
     for bar in chart["bars"]:
         middle = round(bar["y"] + bar["height"] / 2 + 4, 2)
         positive = bar["sign"] == "positive"

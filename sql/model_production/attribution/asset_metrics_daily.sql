@@ -1,6 +1,7 @@
 -- One row per gaming day and asset: its meters, derived totals and average bets, and the attributes it had
 -- that day. A later batch that carries a day again replaces that day's row for each asset it carries. The key
 -- leads with the day: every question reads a few days, for the whole casino, a group or one asset.
+{% from "macros/attribution.sql" import attributes, meters, totals %}
 {{ config(
     replace="(gaming_date, asset_number) in (select gaming_date, asset_number from model_staging.stg_casino__asset_metrics where batch_id = %(batch_id)s)",
     unique_key=["gaming_date", "asset_number"],
@@ -15,20 +16,13 @@ final as (
     select
         gaming_date,
         asset_number,
-        bank,
-        zone,
-        game_type,
+        {% for attribute in attributes %}{{ attribute.column }},
+        {% endfor -%}
         denomination,
-        coin_in_carded,
-        coin_in_uncarded,
-        handle_pulls_carded,
-        handle_pulls_uncarded,
-        theo_win,
-        actual_win,
-        time_on_device,
-        sessions_carded,
-        coin_in,
-        handle_pulls,
+        {% for meter in meters %}{{ meter.column }},
+        {% endfor -%}
+        {% for total in totals %}{{ total.column }},
+        {% endfor -%}
         average_bet,
         average_bet_carded,
         average_bet_uncarded,

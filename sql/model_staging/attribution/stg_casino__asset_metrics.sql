@@ -1,5 +1,6 @@
 -- Typed, clean asset metrics, one partition per batch, with the totals and average bets derived here: a
 -- file's own coinIn and handlePulls are only checked, never trusted.
+{% from "macros/attribution.sql" import attributes, meters, totals %}
 {{ config(
     replace="batch_id = %(batch_id)s",
     indexes=["brin:batch_id"],
@@ -19,20 +20,13 @@ final as (
         source_row_number,
         gaming_date,
         asset_number,
-        bank,
-        zone,
-        game_type,
+        {% for attribute in attributes %}{{ attribute.column }},
+        {% endfor -%}
         denomination,
-        coin_in_carded,
-        coin_in_uncarded,
-        handle_pulls_carded,
-        handle_pulls_uncarded,
-        theo_win,
-        actual_win,
-        time_on_device,
-        sessions_carded,
-        coin_in_carded + coin_in_uncarded as coin_in,
-        handle_pulls_carded + handle_pulls_uncarded as handle_pulls,
+        {% for meter in meters %}{{ meter.column }},
+        {% endfor -%}
+        {% for total in totals %}{{ total.parts | join(" + ") }} as {{ total.column }},
+        {% endfor -%}
         -- A machine that played no games has no average bet, not a zero one.
         (coin_in_carded + coin_in_uncarded) / nullif(handle_pulls_carded + handle_pulls_uncarded, 0) as average_bet,
         coin_in_carded / nullif(handle_pulls_carded, 0) as average_bet_carded,

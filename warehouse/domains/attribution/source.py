@@ -1,11 +1,10 @@
 """Extract a casino asset metrics file (parquet or CSV, local or http(s)) and load it into raw.asset_metrics."""
 
 import logging
-from pathlib import Path
 
 import psycopg
 
-from warehouse import config, loading
+from warehouse import loading
 from warehouse.domain import RunContext
 from warehouse.domains.attribution import ASSET_METRICS_SOURCE
 from warehouse.domains.attribution.contract import OPTIONAL_COLUMNS, SOURCE_COLUMNS
@@ -14,6 +13,10 @@ log = logging.getLogger(__name__)
 
 SOURCE_KIND = "asset_metrics"
 RAW_TABLE = "raw.asset_metrics"
+# Load a file into raw as one batch; a file already loaded is not loaded again.
+load_file = loading.FileSource(
+    SOURCE_KIND, RAW_TABLE, SOURCE_COLUMNS, optional=OPTIONAL_COLUMNS, landing="attribution"
+).load
 # The generated sample: a year of a 600-machine floor with 20 injected causes.
 SAMPLE = {"assets": 600, "days": 365, "start": "2018-01-01", "causes": 20}
 
@@ -45,25 +48,3 @@ def is_published(connection: psycopg.Connection, batch_id: int) -> bool:
         return False
     query = "select exists (select 1 from model_production.asset_metrics_publications where batch_id = %s)"
     return connection.execute(query, (batch_id,)).fetchone()[0]
-
-
-def load_file(
-    connection: psycopg.Connection,
-    source: str,
-    *,
-    landing_dir: Path | None = None,
-    dag_id: str | None = None,
-    run_id: str | None = None,
-) -> loading.Batch:
-    """Load `source` into raw as one batch; a file already loaded is not loaded again."""
-    return loading.load_file(
-        connection,
-        source,
-        source_kind=SOURCE_KIND,
-        table=RAW_TABLE,
-        columns=SOURCE_COLUMNS,
-        optional=OPTIONAL_COLUMNS,
-        landing_dir=landing_dir or config.state_dir() / "landing" / "attribution",
-        dag_id=dag_id,
-        run_id=run_id,
-    )

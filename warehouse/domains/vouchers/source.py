@@ -2,11 +2,10 @@
 
 import datetime as dt
 import logging
-from pathlib import Path
 
 import psycopg
 
-from warehouse import config, loading
+from warehouse import loading
 from warehouse.domain import RunContext
 from warehouse.domains.vouchers import VOUCHER_SOURCE
 
@@ -22,6 +21,10 @@ SOURCE_COLUMNS = [
     "total_orders",
     "voucher_amount",
 ]
+# Load a file into raw as one batch; a file already loaded is not loaded again.
+load_file = loading.FileSource(
+    SOURCE_KIND, RAW_TABLE, {column: column for column in SOURCE_COLUMNS}, landing="vouchers"
+).load
 SAMPLE_ROWS = 200_000
 
 
@@ -50,24 +53,3 @@ def load(connection: psycopg.Connection, context: RunContext) -> dict:
     source = context.params.get("source") or default_source()
     batch = load_file(connection, source, dag_id=context.dag_id, run_id=context.run_id)
     return {"batch_id": batch.batch_id, "batch_ids": [batch.batch_id], "as_of": as_of.isoformat()}
-
-
-def load_file(
-    connection: psycopg.Connection,
-    source: str,
-    *,
-    landing_dir: Path | None = None,
-    dag_id: str | None = None,
-    run_id: str | None = None,
-) -> loading.Batch:
-    """Load `source` into raw as one batch; a file already loaded is not loaded again."""
-    return loading.load_file(
-        connection,
-        source,
-        source_kind=SOURCE_KIND,
-        table=RAW_TABLE,
-        columns={column: column for column in SOURCE_COLUMNS},
-        landing_dir=landing_dir or config.state_dir() / "landing" / "vouchers",
-        dag_id=dag_id,
-        run_id=run_id,
-    )
