@@ -344,3 +344,7 @@ def test_text_postgresql_cannot_hold_deep_json_and_huge_numbers_are_refused_not_
     assert huge.status_code == 422 and "data[0]" in huge.json["details"]["fields"]
     for response in refused:
         assert response.status_code == 422 and "data[0]" in response.json["details"]["fields"], response.json
+
+
+def test_ready_names_what_was_published(client):
+    assert client.get("/ready").json["latest_gaming_date"] == "2018-09-17"

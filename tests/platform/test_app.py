@@ -31,15 +31,13 @@ def test_check_status(client):
     assert response.get_data(as_text=True) == "Active!"
 
 
-def test_ready_checks_the_database(client):
-    assert client.get("/ready").json == {
-        "status": "ready",
-        "database": "ok",
-        "database_role": "primary",
-        "latest_voucher_snapshot": "2018-09-15",
-        "latest_kpi_interval_end": "2017-03-01T09:00:00+00:00",
-        "latest_gaming_date": "2018-09-17",
-    }
+def test_ready_checks_the_database_and_names_each_domains_facts(client):
+    # Each domain's tests check the values of its own facts (tests/<domain>/test_api.py).
+    facts = [fact.name for domain in registry.domains() for fact in domain.facts]
+    ready = client.get("/ready").json
+    assert list(ready) == ["status", "database", "database_role", *facts]
+    assert ready["status"] == "ready" and ready["database"] == "ok" and ready["database_role"] == "primary"
+    assert all(ready[fact] is not None for fact in facts)
 
 
 def test_ready_is_503_without_a_database(published):
@@ -90,7 +88,7 @@ def test_a_body_over_the_limit_is_a_413_json_error(published, path):
 
 def test_every_page_answers_and_its_menu_links_every_page(client):
     pages = [page for domain in registry.domains() for page in domain.pages]
-    assert [page.path for page in pages] == ["/search_voucher", "/selection_criteria", "/attribution"]
+    assert pages
     for page in pages:
         response = client.get(page.path, headers={"Accept": "text/html"})
         assert response.status_code == 200, page.path

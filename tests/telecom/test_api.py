@@ -125,3 +125,7 @@ def test_openapi_documents_the_kpi_parameters(client):
     parameters = {parameter["name"] for parameter in spec["paths"]["/kpi1"]["get"]["parameters"]}
     assert parameters == {"from", "to", "interval", "limit", "offset"}
     assert "400" in spec["paths"]["/kpi2"]["get"]["responses"]
+
+
+def test_ready_names_what_was_published(client):
+    assert client.get("/ready").json["latest_kpi_interval_end"] == "2017-03-01T09:00:00+00:00"

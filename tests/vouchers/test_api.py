@@ -229,3 +229,7 @@ def test_values_beyond_what_the_warehouse_holds_are_a_422_naming_the_field(clien
 
     assert response.status_code == 422
     assert field in response.json["details"]["fields"]
+
+
+def test_ready_names_what_was_published(client):
+    assert client.get("/ready").json["latest_voucher_snapshot"] == "2018-09-15"
