@@ -43,3 +43,53 @@ def ready():
     except SQLAlchemyError as error:
         raise unavailable(error) from error
     return answer
+
+
+SNAPSHOTS_EXAMPLE = {
+    "vouchers": {
+        "snapshots": [
+            {
+                "as_of_date": "2018-09-15",
+                "source_name": "/data/vouchers.csv",
+                "source_checksum": "9a3f5be0c0a2f3c1d4e4b7f27e3c0b5a8d6e2f1c4b9a7d3e5f6a1b2c3d4e5f60",
+                "raw_rows": 1000,
+                "clean_rows": 990,
+                "rejected_rows": 8,
+                "duplicate_rows": 2,
+            }
+        ]
+    }
+}
+
+
+def _plain(value):
+    return value.isoformat() if hasattr(value, "isoformat") else value
+
+
+@bp.get("/snapshots")
+@bp.doc(
+    responses={
+        200: {
+            "description": "By domain, what it has published, newest first, with the file each came from (its name "
+            "and sha256) and how its rows were accounted; the KPIs say which intervals they cover.",
+            "content": {"application/json": {"example": SNAPSHOTS_EXAMPLE}},
+        }
+    }
+)
+def snapshots():
+    """List what each domain has published, with its lineage."""
+    answer = {}
+    try:
+        with db.engine().connect() as connection:
+            for domain in registry.domains():
+                listed = {}
+                for listing in domain.listings:
+                    # A listing's query is the domain's own declaration, never request input.
+                    exists = connection.execute(text("select to_regclass(:relation)"), {"relation": listing.relation})
+                    rows = connection.execute(text(listing.query)).mappings().all() if exists.scalar() else []
+                    listed[listing.name] = [{name: _plain(value) for name, value in row.items()} for row in rows]
+                if listed:
+                    answer[domain.name] = listed
+    except SQLAlchemyError as error:
+        raise unavailable(error) from error
+    return answer

@@ -63,6 +63,15 @@ class Fact:
 
 
 @dataclass(frozen=True)
+class Listing:
+    """Rows `/snapshots` lists for a domain, newest first: `query` runs once `relation` exists ([] before)."""
+
+    name: str
+    relation: str
+    query: str
+
+
+@dataclass(frozen=True)
 class Page:
     """A page of the domain's blueprint that the site's menu links to."""
 
@@ -105,6 +114,8 @@ class Domain:
     # The blueprint's pages, in the order the site's menu shows them.
     pages: Sequence[Page] = ()
     facts: Sequence[Fact] = ()
+    # What the domain has published, for `/snapshots`: its snapshots or coverage, with their lineage.
+    listings: Sequence[Listing] = ()
     # Settings that name a source file or folder on the host (Docker Compose mounts them).
     sources: Sequence[Setting] = ()
     # conf of the run `quickstart run` triggers first: a function of nothing, read when quickstart runs.

@@ -348,3 +348,13 @@ def test_text_postgresql_cannot_hold_deep_json_and_huge_numbers_are_refused_not_
 
 def test_ready_names_what_was_published(client):
     assert client.get("/ready").json["latest_gaming_date"] == "2018-09-17"
+
+
+def test_snapshots_name_each_published_file_and_the_days_it_carried(client, casino):
+    (publication,) = client.get("/snapshots").json["attribution"]["publications"]
+    assert publication["source_name"] == str(casino.data_path) and len(publication["source_checksum"]) == 64
+    assert publication["gaming_days"] == 260
+    assert (
+        publication["raw_rows"]
+        == publication["clean_rows"] + publication["rejected_rows"] + publication["duplicate_rows"]
+    )

@@ -94,3 +94,11 @@ def test_every_page_answers_and_its_menu_links_every_page(client):
         assert response.status_code == 200, page.path
         html = response.get_data(as_text=True)
         assert all(f'<a href="{linked.path}">{linked.label}</a>' in html for linked in pages), page.path
+
+
+def test_snapshots_list_what_each_domain_published(client):
+    # Each domain's tests check its own rows (tests/<domain>/test_api.py).
+    answer = client.get("/snapshots").json
+    listed = {domain.name: [listing.name for listing in domain.listings] for domain in registry.domains()}
+    assert answer.keys() == {name for name, listings in listed.items() if listings}
+    assert all(answer[name][listing] for name in answer for listing in listed[name])

@@ -129,3 +129,20 @@ def test_openapi_documents_the_kpi_parameters(client):
 
 def test_ready_names_what_was_published(client):
     assert client.get("/ready").json["latest_kpi_interval_end"] == "2017-03-01T09:00:00+00:00"
+
+
+def test_snapshots_say_which_intervals_the_kpis_cover(client):
+    assert client.get("/snapshots").json["telecom"]["coverage"] == [
+        {
+            "interval_name": "1-hour",
+            "first_interval_start": "2017-03-01T08:00:00+00:00",
+            "last_interval_end": "2017-03-01T09:00:00+00:00",
+            "intervals": 1,
+        },
+        {
+            "interval_name": "5-minute",
+            "first_interval_start": "2017-03-01T08:00:00+00:00",
+            "last_interval_end": "2017-03-01T08:10:00+00:00",
+            "intervals": 2,
+        },
+    ]

@@ -233,3 +233,15 @@ def test_values_beyond_what_the_warehouse_holds_are_a_422_naming_the_field(clien
 
 def test_ready_names_what_was_published(client):
     assert client.get("/ready").json["latest_voucher_snapshot"] == "2018-09-15"
+
+
+def test_snapshots_name_each_snapshots_file_and_its_row_accounting(client):
+    (snapshot,) = client.get("/snapshots").json["vouchers"]["snapshots"]
+    assert snapshot["as_of_date"] == "2018-09-15"
+    assert snapshot["source_name"].endswith("vouchers.csv") and len(snapshot["source_checksum"]) == 64
+    assert {key: snapshot[key] for key in ("raw_rows", "clean_rows", "rejected_rows", "duplicate_rows")} == {
+        "raw_rows": 6,
+        "clean_rows": 6,
+        "rejected_rows": 0,
+        "duplicate_rows": 0,
+    }

@@ -3,7 +3,7 @@
 import datetime as dt
 
 from warehouse import config
-from warehouse.domain import Bench, Domain, Fact, Page, Schedule, Step
+from warehouse.domain import Bench, Domain, Fact, Listing, Page, Schedule, Step
 
 ASSET_METRICS_SOURCE = config.setting(
     "ASSET_METRICS_SOURCE",
@@ -41,6 +41,15 @@ DOMAIN = Domain(
     ),
     blueprint="api_endpoint.attribution:bp",
     pages=[Page("Revenue attribution", "/attribution")],
+    listings=[
+        Listing(
+            "publications",
+            "model_production.asset_metrics_publications",
+            "select batch_id, source_name, source_checksum, raw_rows, clean_rows, rejected_rows, duplicate_rows, "
+            "gaming_days, first_gaming_date, last_gaming_date "
+            "from model_production.asset_metrics_publications order by batch_id desc",
+        )
+    ],
     facts=[
         Fact(
             "latest_gaming_date",

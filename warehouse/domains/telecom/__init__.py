@@ -3,7 +3,7 @@
 from pathlib import Path
 
 from warehouse import config
-from warehouse.domain import Bench, Domain, Fact, Schedule, Step
+from warehouse.domain import Bench, Domain, Fact, Listing, Schedule, Step
 
 TELECOM_LANDING_DIR = config.setting(
     "TELECOM_LANDING_DIR",
@@ -58,6 +58,15 @@ DOMAIN = Domain(
         ],
     ),
     blueprint="api_endpoint.telecom:bp",
+    listings=[
+        Listing(
+            "coverage",
+            "model_production.top_services_by_traffic",
+            "select interval_name, min(interval_start_at) as first_interval_start, "
+            "max(interval_end_at) as last_interval_end, count(distinct interval_start_at) as intervals "
+            "from model_production.top_services_by_traffic group by interval_name order by interval_name",
+        )
+    ],
     facts=[
         Fact(
             "latest_kpi_interval_end",

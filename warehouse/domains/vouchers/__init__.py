@@ -3,7 +3,7 @@
 import datetime as dt
 
 from warehouse import config
-from warehouse.domain import Bench, Domain, Fact, Page, Schedule, Step
+from warehouse.domain import Bench, Domain, Fact, Listing, Page, Schedule, Step
 
 VOUCHER_SOURCE = config.setting(
     "VOUCHER_SOURCE",
@@ -47,6 +47,14 @@ DOMAIN = Domain(
     ),
     blueprint="api_endpoint.vouchers:bp",
     pages=[Page("Search a voucher", "/search_voucher"), Page("Selection criteria", "/selection_criteria")],
+    listings=[
+        Listing(
+            "snapshots",
+            "model_production.voucher_snapshots",
+            "select as_of_date, source_name, source_checksum, raw_rows, clean_rows, rejected_rows, duplicate_rows "
+            "from model_production.voucher_snapshots order by as_of_date desc",
+        )
+    ],
     facts=[
         Fact(
             "latest_voucher_snapshot",
