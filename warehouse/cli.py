@@ -9,6 +9,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
@@ -256,6 +257,25 @@ def first_runs() -> list[tuple[str, dict]]:
     return [(domain.dag_id, domain.first_run()) for domain in registry.domains()]
 
 
+def run_first_runs(cli) -> list[Run]:
+    """Trigger each domain's first run and wait for it; pause again the DAGs that must not run on schedule.
+    Return the runs that did not succeed."""
+    failed = []
+    paused = {domain.dag_id for domain in registry.domains() if domain.stays_paused}
+    for dag_id, conf in first_runs():
+        say(f"first run of {dag_id}")
+        run = trigger_and_wait(dag_id, conf, cli)
+        failed += [run] if run.state != "success" else []
+        if dag_id in paused:
+            cli("dags", "pause", dag_id)
+            print(
+                f"    {dag_id} stays paused: its first run published the snapshot of {json.dumps(conf)}, and a "
+                f"scheduled run would publish today's from the same source. To run it every night: "
+                f"./quickstart airflow dags unpause {dag_id}"
+            )
+    return failed
+
+
 def remembered_file() -> Path:
     return config.state_dir() / "sources.json"
 
@@ -286,6 +306,8 @@ def recall_sources(native: bool) -> None:
 
 
 def admin_password(passwords_file: Path) -> str:
+    if not passwords_file.exists():
+        return "(Airflow has not started yet)"
     try:
         # Airflow writes its generated passwords readable by everyone; only this user needs them.
         passwords_file.chmod(0o600)
@@ -344,11 +366,7 @@ def run_native(detach: bool) -> None:
     say("registering the DAGs")
     with open(log_dir() / "airflow-reserialize.log", "ab") as log:
         subprocess.run(["airflow", "dags", "reserialize"], env=env, stdout=log, stderr=subprocess.STDOUT)
-    failed = []
-    for dag_id, conf in first_runs():
-        say(f"first run of {dag_id}")
-        run = trigger_and_wait(dag_id, conf, lambda *args: airflow(*args, env=env))
-        failed += [run] if run.state != "success" else []
+    failed = run_first_runs(lambda *args: airflow(*args, env=env))
     # The API starts whatever the first runs did: it serves what exists, and says 503 for what does not.
     say("starting the API under gunicorn")
     if config.uses_replica():
@@ -403,13 +421,33 @@ def status_native() -> None:
         if config.uses_replica() or server.is_running(server.replica_dir()):
             server.main(["status", "--replica"])
     api_port = config.API_PORT.value()
-    ready = answers(f"http://127.0.0.1:{api_port}/ready")
-    print(f"API: ready on :{api_port}" if ready else f"API: not answering on :{api_port}")
+    if not answers(f"http://127.0.0.1:{api_port}/check_status"):
+        print(f"API: not answering on :{api_port}")
+    elif answers(f"http://127.0.0.1:{api_port}/ready"):
+        print(f"API: ready on :{api_port}")
+    else:
+        print(f"API: alive on :{api_port}, not ready: {not_ready_because(api_port)}")
+    print_urls(admin_password(config.state_dir() / "airflow" / "simple_auth_manager_passwords.json.generated"))
     for run in latest_runs():
         print(f"last {run.dag_id} run: {run.state} ({run.run_id})")
         if run.state == "failed":
             for log in failed_task_logs(run):
                 print(f"    {log}")
+
+
+def not_ready_because(api_port: int) -> str:
+    """What /ready says is wrong, as its JSON error's code and message."""
+    try:
+        urllib.request.urlopen(f"http://127.0.0.1:{api_port}/ready", timeout=5)
+    except urllib.error.HTTPError as error:
+        try:
+            body = json.loads(error.read())
+            return f"{body['code']}: {body['message']}"
+        except (ValueError, KeyError):
+            return f"HTTP {error.code}"
+    except OSError as error:
+        return str(error)
+    return "it is ready now"
 
 
 def latest_runs() -> list[Run]:
@@ -498,11 +536,7 @@ def run_compose(compose: list[str], detach: bool) -> None:
             [*compose, "exec", "-T", "airflow-scheduler", "airflow", *args], capture_output=True, text=True
         )
 
-    failed = []
-    for dag_id, conf in first_runs():
-        say(f"first run of {dag_id}")
-        run = trigger_and_wait(dag_id, conf, cli)
-        failed += [run] if run.state != "success" else []
+    failed = run_first_runs(cli)
     wait_for("the API", f"http://127.0.0.1:{config.API_PORT.value()}/check_status", 60)
     passwords = subprocess.run(
         [

@@ -122,6 +122,9 @@ class Domain:
     first_run: Callable[[], dict] = dict
     # Other settings of that first run which `quickstart run` remembers with the sources (an as_of date).
     run_settings: Sequence[Setting] = ()
+    # Leave the DAG paused after that first run: when the run pins a date, the schedule would publish a newer
+    # snapshot from the same source, which would then answer by default.
+    stays_paused: bool = False
     bench: Bench | None = None
     tags: Sequence[str] = ()
     sql_dir: Path = SQL_DIR

@@ -212,6 +212,15 @@ def test_quickstart_runs_serves_and_stops(tmp_path):
 
         status = quickstart("status", env=env)
         assert "api: up" in status.stdout and "API: ready" in status.stdout
+        assert "login: admin / " in status.stdout and f"http://localhost:{api_port}/search_voucher" in status.stdout
+        assert "last voucher_selection run: success" in status.stdout
+
+        # The voucher DAG published the snapshot of its as_of and stays paused: at midnight it would otherwise
+        # publish today's snapshot from the same file, which would become the default answer.
+        assert "voucher_selection stays paused" in run.stdout
+        with psycopg.connect(airflow_database(env)) as connection:
+            paused = dict(connection.execute("select dag_id, is_paused from dag").fetchall())
+        assert paused == {"voucher_selection": True, "telecom_kpis": False, "asset_metrics": False}
 
         # Every process of the stack listens on 127.0.0.1 only, on the ports this stack was given.
         pids = [int(pid) for pid in re.findall(r": up \(pid (\d+),", status.stdout)]
@@ -235,6 +244,9 @@ def test_quickstart_runs_serves_and_stops(tmp_path):
         # all healthy again within 30 s of its return, and the next run succeeds with no other step.
         server = [sys.executable, "-m", "warehouse.server"]
         subprocess.run([*server, "stop"], env=env, check=True)
+        # Meanwhile the API is alive, and says why it is not ready.
+        status = quickstart("status", env=env).stdout
+        assert f"API: alive on :{api_port}, not ready: database_unavailable" in status, status
         time.sleep(10)
         subprocess.run([*server, "start"], env=env, check=True, capture_output=True)
         back, report = back_within(30, env, since=dt.datetime.now(dt.UTC))
