@@ -16,6 +16,7 @@ from api_endpoint.attribution.schemas import (
     Question,
 )
 from api_endpoint.errors import ApiError
+from api_endpoint.negotiation import preferred
 from api_endpoint.schemas import require_json_object
 from warehouse.domains.attribution.algorithms import METHODS, METRICS, AttributionError
 
@@ -117,7 +118,7 @@ def invalid(messages: dict) -> ApiError:
 
 def respond(endpoint: str):
     """Answer as JSON, or as a page with the waterfall chart when a browser asks for HTML."""
-    wants_html = request.accept_mimetypes.best_match(["application/json", "text/html"]) == "text/html"
+    wants_html = preferred("application/json", "text/html") == "text/html"
     if not wants_html:
         return explain(endpoint, question_from_request(endpoint))
     values = {key: value for key, value in request.args.items() if value != ""}

@@ -8,6 +8,7 @@ from marshmallow import ValidationError
 
 from api_endpoint import db
 from api_endpoint.errors import ApiError
+from api_endpoint.negotiation import preferred
 from api_endpoint.schemas import require_json_object
 from api_endpoint.vouchers.schemas import (
     SEGMENT_TYPES,
@@ -244,7 +245,7 @@ def selection_criteria(query):
     A browser gets an HTML table; send `Accept: application/json` for JSON.
     """
     result = criteria(query.get("as_of"))
-    if request.accept_mimetypes.best_match(["text/html", "application/json"]) == "text/html":
+    if preferred("text/html", "application/json") == "text/html":
         countries = sorted({each["country_code"] for segment in result["segments"] for each in segment["answers"]})
         # A Response passes through the output schema untouched.
         return Response(

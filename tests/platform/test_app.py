@@ -102,3 +102,13 @@ def test_snapshots_list_what_each_domain_published(client):
     listed = {domain.name: [listing.name for listing in domain.listings] for domain in registry.domains()}
     assert answer.keys() == {name for name, listings in listed.items() if listings}
     assert all(answer[name][listing] for name in answer for listing in listed[name])
+
+
+@pytest.mark.parametrize("path", ["/selection_criteria", "/grouprankdimensions?date_target=2018-09-17&dimension=zone"])
+def test_an_answer_that_depends_on_accept_says_so(client, path):
+    html = client.get(path, headers={"Accept": "text/html"})
+    data = client.get(path, headers={"Accept": "application/json"})
+    assert html.mimetype == "text/html" and data.mimetype == "application/json"
+    assert "Accept" in html.vary and "Accept" in data.vary
+    # An answer that is JSON whatever the client accepts does not vary.
+    assert "Accept" not in client.get("/ready", headers={"Accept": "text/html"}).vary
