@@ -1,5 +1,8 @@
 """The app factory: one blueprint per registered domain, a connection per request closed on teardown, health."""
 
+import gzip
+import json
+
 import psycopg
 import pytest
 
@@ -112,3 +115,18 @@ def test_an_answer_that_depends_on_accept_says_so(client, path):
     assert "Accept" in html.vary and "Accept" in data.vary
     # An answer that is JSON whatever the client accepts does not vary.
     assert "Accept" not in client.get("/ready", headers={"Accept": "text/html"}).vary
+
+
+def test_answers_carry_an_etag_revalidate_to_a_304_and_compress(client):
+    first = client.get("/selection_criteria", headers={"Accept": "application/json", "Accept-Encoding": "gzip"})
+    assert first.status_code == 200 and first.headers["Content-Encoding"] == "gzip"
+    assert first.headers["ETag"] and first.cache_control.no_cache
+    assert json.loads(gzip.decompress(first.get_data())) == client.get("/selection_criteria").json
+
+    again = client.get(
+        "/selection_criteria",
+        headers={"Accept": "application/json", "Accept-Encoding": "gzip", "If-None-Match": first.headers["ETag"]},
+    )
+    assert again.status_code == 304 and again.get_data() == b""
+    # Health answers are never kept.
+    assert client.get("/ready").cache_control.no_store
