@@ -1,11 +1,16 @@
 """Network KPIs: the top 3 services by traffic and the top 3 cells by unique users, per interval."""
 
+import csv
 import datetime as dt
+import io
 from dataclasses import dataclass
+from urllib.parse import urlencode
 
 from apiflask import APIBlueprint, Schema
+from flask import Response, request
 
 from api_endpoint import db
+from api_endpoint.negotiation import preferred
 from api_endpoint.telecom.schemas import KpiQuery, TopCell, TopService
 
 bp = APIBlueprint("telecom", __name__, tag="Network KPIs")
@@ -24,27 +29,33 @@ class Kpi:
     summary: str
 
     @property
-    def query(self) -> str:
+    def selected(self) -> str:
         # Identifiers come from this module's own KPI list; every request value is a bound parameter.
         return f"""
-            select interval_start_at, interval_end_at, {self.ranked_id}, {self.measure}, interval_name
             from model_production.{self.table}
             where (cast(:from_at as timestamptz) is null or interval_start_at >= cast(:from_at as timestamptz))
                 and (cast(:to_at as timestamptz) is null or interval_end_at <= cast(:to_at as timestamptz))
                 and (cast(:interval_name as text) is null or interval_name = cast(:interval_name as text))
+        """
+
+    @property
+    def query(self) -> str:
+        return f"""
+            select interval_start_at, interval_end_at, {self.ranked_id}, {self.measure}, interval_name
+            {self.selected}
             order by interval_start_at, interval_end_at, {self.rank}
             limit :row_limit offset :row_offset
         """  # noqa: S608
 
+    @staticmethod
+    def bound(filters: dict) -> dict:
+        return {"from_at": filters.get("from_"), "to_at": filters.get("to"), "interval_name": filters.get("interval")}
+
+    def count(self, filters: dict) -> int:
+        return db.fetch_one(f"select count(*) as total {self.selected}", **self.bound(filters))["total"]  # noqa: S608
+
     def rows(self, filters: dict) -> list[dict]:
-        rows = db.fetch_all(
-            self.query,
-            from_at=filters.get("from_"),
-            to_at=filters.get("to"),
-            interval_name=filters.get("interval"),
-            row_limit=filters["limit"],
-            row_offset=filters["offset"],
-        )
+        rows = db.fetch_all(self.query, **self.bound(filters), row_limit=filters["limit"], row_offset=filters["offset"])
         return [
             {
                 "interval_start_timestamp": _utc_text(row["interval_start_at"]),
@@ -77,16 +88,53 @@ KPIS = [
         "List the top 3 cells by distinct users per interval; an hour counts users distinct over the hour.",
     ),
 ]
-SELECTION = "Intervals are selected with `start >= from` and `end <= to`, in UTC; `interval` keeps one granularity."
+SELECTION = (
+    "Intervals are selected with `start >= from` and `end <= to`, in UTC; `interval` keeps one granularity. "
+    "`Accept: text/csv` or `format=csv` gives a CSV file. Pages are `limit` rows from `offset`: `Content-Range` "
+    "says which (with the total when the request sends `Prefer: count=exact`), and `Link: rel=\"next\"` points "
+    "to the next page when this one is full."
+)
 
 
 def _utc_text(moment: dt.datetime) -> str:
     return moment.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M:%S")
 
 
+def _page_headers(kpi: Kpi, filters: dict, rows: list[dict]) -> dict:
+    """Pagination as PostgREST does it: the range returned, its total with `Prefer: count=exact` (else `*`), and
+    a `Link` to the next page when this one is full."""
+    offset = filters["offset"]
+    total = kpi.count(filters) if "count=exact" in request.headers.get("Prefer", "") else None
+    shown = f"{offset}-{offset + len(rows) - 1}" if rows else "*"
+    headers = {"Content-Range": f"{shown}/{'*' if total is None else total}"}
+    if len(rows) == filters["limit"]:
+        query = {key: value for key, value in request.args.items() if key != "offset"}
+        headers["Link"] = f'<{request.path}?{urlencode({**query, "offset": offset + len(rows)})}>; rel="next"'
+    return headers
+
+
+def _csv(rows: list[dict], columns: list[str]) -> Response:
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=columns, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    return Response(out.getvalue(), mimetype="text/csv")
+
+
 def _register(kpi: Kpi) -> None:
+    columns = ["interval_start_timestamp", "interval_end_timestamp", kpi.ranked_id, kpi.measure, "interval"]
+
     def view(filters):
-        return kpi.rows(filters)
+        rows = kpi.rows(filters)
+        headers = _page_headers(kpi, filters, rows)
+        wants_csv = filters.get("format") == "csv" or (
+            "format" not in filters and preferred("application/json", "text/csv") == "text/csv"
+        )
+        if wants_csv:
+            response = _csv(rows, columns)
+            response.headers.update(headers)
+            return response
+        return rows, 200, headers
 
     view.__name__ = kpi.endpoint
     view.__doc__ = f"{kpi.summary}\n\n{SELECTION}"

@@ -14,6 +14,10 @@ class KpiQuery(QueryParameters):
     interval = fields.String(validate=validators.OneOf(["5-minute", "1-hour"]))
     limit = fields.Integer(load_default=1000, validate=validators.Range(min=1, max=10000))
     offset = fields.Integer(load_default=0, validate=validators.Range(min=0, max=2**63 - 1))
+    format = fields.String(
+        validate=validators.OneOf(["json", "csv"]),
+        metadata={"description": "`csv` for a CSV file (as `Accept: text/csv`); JSON otherwise."},
+    )
 
     @validates_schema
     def from_before_to(self, data, **kwargs):

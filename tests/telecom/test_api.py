@@ -123,7 +123,7 @@ def test_injection_in_parameters_is_a_400(client):
 def test_openapi_documents_the_kpi_parameters(client):
     spec = client.get("/openapi.json").json
     parameters = {parameter["name"] for parameter in spec["paths"]["/kpi1"]["get"]["parameters"]}
-    assert parameters == {"from", "to", "interval", "limit", "offset"}
+    assert parameters == {"from", "to", "interval", "limit", "offset", "format"}
     assert "400" in spec["paths"]["/kpi2"]["get"]["responses"]
 
 
@@ -146,3 +146,29 @@ def test_snapshots_say_which_intervals_the_kpis_cover(client):
             "intervals": 2,
         },
     ]
+
+
+@pytest.mark.parametrize("asked", [{"headers": {"Accept": "text/csv"}}, {"query_string": {"format": "csv"}}])
+def test_kpis_come_as_csv_on_request(client, asked):
+    response = (
+        client.get("/kpi1?interval=5-minute", **asked)
+        if "headers" in asked
+        else client.get("/kpi1", query_string={"interval": "5-minute", **asked["query_string"]})
+    )
+    assert response.mimetype == "text/csv"
+    lines = response.get_data(as_text=True).splitlines()
+    assert lines[0] == "interval_start_timestamp,interval_end_timestamp,service_id,total_bytes,interval"
+    rows = client.get("/kpi1?interval=5-minute").json
+    assert lines[1:] == [",".join(str(value) for value in row.values()) for row in rows] and rows
+
+
+def test_kpi_pages_say_their_range_and_link_the_next(client):
+    total = len(client.get("/kpi1?interval=5-minute").json)
+    assert total > 2
+    first = client.get("/kpi1?interval=5-minute&limit=2", headers={"Prefer": "count=exact"})
+    assert first.headers["Content-Range"] == f"0-1/{total}"
+    assert first.headers["Link"] == '</kpi1?interval=5-minute&limit=2&offset=2>; rel="next"'
+    assert client.get("/kpi1?interval=5-minute&limit=2").headers["Content-Range"] == "0-1/*"
+    last = client.get(f"/kpi1?interval=5-minute&limit=2&offset={total - 1}")
+    assert last.headers["Content-Range"] == f"{total - 1}-{total - 1}/*" and "Link" not in last.headers
+    assert client.get("/kpi1?interval=5-minute&offset=1000").headers["Content-Range"] == "*/*"
