@@ -84,7 +84,9 @@ def test_voucher_questions_at_the_edges(client, body):
 
 @given(
     path=st.sampled_from(["/kpi1", "/kpi2"]),
-    query=st.dictionaries(st.sampled_from(["from", "to", "interval", "limit", "offset", "format"]), QUERY_VALUE, max_size=5),
+    query=st.dictionaries(
+        st.sampled_from(["from", "to", "interval", "limit", "offset", "format"]), QUERY_VALUE, max_size=5
+    ),
 )
 @EXAMPLES
 def test_kpi_queries_at_the_edges(client, path, query):
