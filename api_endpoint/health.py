@@ -2,13 +2,25 @@
 
 from apiflask import APIBlueprint
 from sqlalchemy import text
+from sqlalchemy.engine import Connection, CursorResult
 from sqlalchemy.exc import SQLAlchemyError
 
 from api_endpoint import db
 from api_endpoint.errors import unavailable
 from warehouse import registry
+from warehouse.domain import PublishedQuery
 
 bp = APIBlueprint("health", __name__, tag="Health")
+
+
+def published(connection: Connection, declared: PublishedQuery) -> CursorResult | None:
+    """Run a domain's declared query (never request input), or return None before its relation exists."""
+    exists = connection.execute(text("select to_regclass(:relation)"), {"relation": declared.relation}).scalar()
+    return connection.execute(text(declared.query)) if exists else None
+
+
+def _plain(value):
+    return value.isoformat() if hasattr(value, "isoformat") else value
 
 
 @bp.get("/check_status")
@@ -36,10 +48,8 @@ def ready():
             if replica:
                 answer["replayed_through"] = replayed.isoformat() if replayed else None
             for fact in facts:
-                # A fact's query is the domain's own declaration, never request input.
-                published = connection.execute(text("select to_regclass(:relation)"), {"relation": fact.relation})
-                value = connection.execute(text(fact.query)).scalar() if published.scalar() else None
-                answer[fact.name] = value.isoformat() if hasattr(value, "isoformat") else value
+                result = published(connection, fact)
+                answer[fact.name] = _plain(result.scalar() if result else None)
     except SQLAlchemyError as error:
         raise unavailable(error) from error
     return answer
@@ -62,10 +72,6 @@ SNAPSHOTS_EXAMPLE = {
 }
 
 
-def _plain(value):
-    return value.isoformat() if hasattr(value, "isoformat") else value
-
-
 @bp.get("/snapshots")
 @bp.doc(
     responses={
@@ -84,9 +90,8 @@ def snapshots():
             for domain in registry.domains():
                 listed = {}
                 for listing in domain.listings:
-                    # A listing's query is the domain's own declaration, never request input.
-                    exists = connection.execute(text("select to_regclass(:relation)"), {"relation": listing.relation})
-                    rows = connection.execute(text(listing.query)).mappings().all() if exists.scalar() else []
+                    result = published(connection, listing)
+                    rows = result.mappings().all() if result else []
                     listed[listing.name] = [{name: _plain(value) for name, value in row.items()} for row in rows]
                 if listed:
                     answer[domain.name] = listed

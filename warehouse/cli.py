@@ -225,16 +225,27 @@ def trigger_and_wait(dag_id: str, conf: dict, cli=airflow) -> Run:
     return Run(dag_id, run_id, state)
 
 
+def airflow_metadata(query: str, parameters: tuple) -> list[tuple]:
+    """Rows of a query on Airflow's metadata database (native mode)."""
+    import psycopg
+
+    url = airflow_env()["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"]
+    with psycopg.connect("postgresql://" + url.split("://", 1)[1], connect_timeout=3) as connection:
+        return connection.execute(query, parameters).fetchall()
+
+
 def failed_task_logs(run: Run) -> list[Path]:
     """The newest log of each task of a run that did not succeed (native mode: Airflow's logs are local)."""
     folder = config.state_dir() / "airflow" / "logs" / f"dag_id={run.dag_id}" / f"run_id={run.run_id}"
-    states = airflow("tasks", "states-for-dag-run", run.dag_id, run.run_id, "-o", "json").stdout
-    tasks = json.loads(next((line for line in states.splitlines() if line.startswith("[")), "[]"))
+    failed = airflow_metadata(
+        "select task_id from task_instance where dag_id = %s and run_id = %s "
+        "and state in ('failed', 'upstream_failed', 'up_for_retry') order by task_id",
+        (run.dag_id, run.run_id),
+    )
     logs = []
-    for task in tasks:
-        if task.get("state") in ("failed", "upstream_failed", "up_for_retry"):
-            attempts = sorted((folder / f"task_id={task['task_id']}").glob("attempt=*.log"))
-            logs += attempts[-1:]
+    for (task_id,) in failed:
+        attempts = sorted((folder / f"task_id={task_id}").glob("attempt=*.log"))
+        logs += attempts[-1:]
     return logs
 
 
@@ -455,13 +466,11 @@ def latest_runs() -> list[Run]:
     import psycopg
 
     try:
-        url = airflow_env()["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"]
-        with psycopg.connect("postgresql://" + url.split("://", 1)[1], connect_timeout=3) as connection:
-            rows = connection.execute(
-                "select distinct on (dag_id) dag_id, run_id, state from dag_run where dag_id = any(%s) "
-                "order by dag_id, run_after desc",
-                ([domain.dag_id for domain in registry.domains()],),
-            ).fetchall()
+        rows = airflow_metadata(
+            "select distinct on (dag_id) dag_id, run_id, state from dag_run where dag_id = any(%s) "
+            "order by dag_id, run_after desc",
+            ([domain.dag_id for domain in registry.domains()],),
+        )
     except (RuntimeError, psycopg.Error):
         return []
     return [Run(*row) for row in rows]

@@ -54,21 +54,20 @@ class Step:
 
 
 @dataclass(frozen=True)
-class Fact:
-    """A value `/ready` reports: `query` runs once `relation` exists (None before)."""
+class PublishedQuery:
+    """A query the API runs over a domain's production tables once `relation` exists, under `name`."""
 
     name: str
     relation: str
     query: str
 
 
-@dataclass(frozen=True)
-class Listing:
-    """Rows `/snapshots` lists for a domain, newest first: `query` runs once `relation` exists ([] before)."""
+class Fact(PublishedQuery):
+    """A value `/ready` reports (None before `relation` exists)."""
 
-    name: str
-    relation: str
-    query: str
+
+class Listing(PublishedQuery):
+    """Rows `/snapshots` lists for a domain, newest first ([] before `relation` exists)."""
 
 
 @dataclass(frozen=True)

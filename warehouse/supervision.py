@@ -23,6 +23,8 @@ VENV_BIN = Path(sys.executable).parent
 START_SECONDS = 5
 START_RETRIES = 60
 STOP_WAIT_SECONDS = 20
+# supervisord's states of a program it is keeping up.
+ACTIVE = ("RUNNING", "STARTING", "BACKOFF")
 
 
 @dataclass(frozen=True)
@@ -149,7 +151,7 @@ def states() -> dict[str, dict]:
 
 def start(name: str) -> bool:
     """Start a program and wait until it has run for START_SECONDS; False if it was running already."""
-    if states().get(name, {}).get("statename") in ("RUNNING", "STARTING", "BACKOFF"):
+    if states().get(name, {}).get("statename") in ACTIVE:
         return False
     try:
         _control().startProcess(name, True)
@@ -165,7 +167,7 @@ def stop(names: list[str]) -> list[str]:
     control, stopped = _control(), []
     running = states()
     for name in [*names, *sorted(set(running) - set(names))]:
-        if running.get(name, {}).get("statename") in ("RUNNING", "STARTING", "BACKOFF"):
+        if running.get(name, {}).get("statename") in ACTIVE:
             control.stopProcess(name, True)
             stopped.append(name)
     control.shutdown()

@@ -91,7 +91,7 @@ KPIS = [
 SELECTION = (
     "Intervals are selected with `start >= from` and `end <= to`, in UTC; `interval` keeps one granularity. "
     "`Accept: text/csv` or `format=csv` gives a CSV file. Pages are `limit` rows from `offset`: `Content-Range` "
-    "says which (with the total when the request sends `Prefer: count=exact`), and `Link: rel=\"next\"` points "
+    'says which (with the total when the request sends `Prefer: count=exact`), and `Link: rel="next"` points '
     "to the next page when this one is full."
 )
 

@@ -343,6 +343,6 @@ def test_celery_workers_and_a_replica_answer_as_the_local_executor_does(tmp_path
 
 
 def airflow_database(env: dict) -> str:
-    """The URL of a stack's Airflow metadata database, read from its own embedded server's credentials."""
-    credentials = json.loads((Path(env["WAREHOUSE_STATE_DIR"]) / "credentials.json").read_text())
-    return f"postgresql://warehouse_admin:{credentials['admin_password']}@127.0.0.1:{env['WAREHOUSE_PORT']}/airflow"
+    """The URL of a stack's Airflow metadata database, as its own embedded server names it."""
+    url = [sys.executable, "-m", "warehouse.server", "url", "--database", "airflow"]
+    return subprocess.run(url, env=env, capture_output=True, text=True, check=True).stdout.strip()
