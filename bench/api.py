@@ -155,7 +155,7 @@ def sidecar_of(path: Path) -> dict:
 
 def prepare(args: argparse.Namespace) -> tuple[str, dict, dict]:
     """Return the reader URL of the published bench database, the sample's sidecar and how it was published."""
-    server = config.warehouse_url()
+    server = config.admin_url()
     with psycopg.connect(config.with_database(server, "postgres"), autocommit=True) as admin:
         if not admin.execute("select 1 from pg_database where datname = %s", (BENCH_DATABASE,)).fetchone():
             admin.execute(f"create database {BENCH_DATABASE}")

@@ -95,7 +95,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", choices=[domain.name for domain in domains], help="bench one domain")
     parser.add_argument("--results", type=Path, default=RESULTS, help="folder the figures are written to")
     args = parser.parse_args(argv)
-    server = config.warehouse_url()
+    server = config.admin_url()
     with psycopg.connect(config.with_database(server, "postgres"), autocommit=True) as admin:
         admin.execute(f"drop database if exists {BENCH_DATABASE} with (force)")
         admin.execute(f"create database {BENCH_DATABASE}")

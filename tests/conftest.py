@@ -23,15 +23,22 @@ TEST_DATABASE = f"warehouse_test{SUFFIX}"
 API_TEST_DATABASE = f"warehouse_api_test{SUFFIX}"
 AIRFLOW_TEST_DATABASE = f"airflow_test{SUFFIX}"
 READER_PASSWORD = "reader-test-password"
-# Roles are cluster-wide: the tests' reader is their own, so a stack running on the same server keeps its login.
+PIPELINE_PASSWORD = "pipeline-test-password"
+# Roles are cluster-wide: the tests' roles are their own, so a stack running on the same server keeps its logins.
 READER_TEST_ROLE = "warehouse_test_reader"
+PIPELINE_TEST_ROLE = "warehouse_test_pipeline"
 SHARED_DATA = config.PROJECT_ROOT.parent / "shared" / "data"
 
-SERVER_URL = os.environ.get("WAREHOUSE_URL") or config.embedded_url()
-WAREHOUSE_TEST_URL = config.with_database(SERVER_URL, TEST_DATABASE)
-READER_TEST_URL = config.with_role(WAREHOUSE_TEST_URL, READER_TEST_ROLE, READER_PASSWORD)
-API_WAREHOUSE_TEST_URL = config.with_database(SERVER_URL, API_TEST_DATABASE)
-API_READER_TEST_URL = config.with_role(API_WAREHOUSE_TEST_URL, READER_TEST_ROLE, READER_PASSWORD)
+# The server's superuser creates the test databases and bootstraps them; everything else runs as the tests'
+# pipeline role, which is no superuser, as the stack's pipelines run.
+SERVER_URL = config.admin_url()
+ADMIN_TEST_URL = config.with_database(SERVER_URL, TEST_DATABASE)
+WAREHOUSE_TEST_URL = config.with_role(ADMIN_TEST_URL, PIPELINE_TEST_ROLE, PIPELINE_PASSWORD)
+READER_TEST_URL = config.with_role(ADMIN_TEST_URL, READER_TEST_ROLE, READER_PASSWORD)
+API_ADMIN_TEST_URL = config.with_database(SERVER_URL, API_TEST_DATABASE)
+API_WAREHOUSE_TEST_URL = config.with_role(API_ADMIN_TEST_URL, PIPELINE_TEST_ROLE, PIPELINE_PASSWORD)
+API_READER_TEST_URL = config.with_role(API_ADMIN_TEST_URL, READER_TEST_ROLE, READER_PASSWORD)
+AIRFLOW_TEST_URL = config.with_database(WAREHOUSE_TEST_URL, AIRFLOW_TEST_DATABASE)
 
 # Airflow reads its configuration when first imported, so it is set before any test module imports it.
 AIRFLOW_HOME = Path(tempfile.mkdtemp(prefix="warehouse-airflow-test-"))
@@ -44,7 +51,8 @@ os.environ.update(
         "AIRFLOW__CORE__DAGS_FOLDER": str(config.PROJECT_ROOT / "dags"),
         "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
         "AIRFLOW__CORE__UNIT_TEST_MODE": "False",
-        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": config.with_database(SERVER_URL, AIRFLOW_TEST_DATABASE),
+        "WAREHOUSE_ADMIN_URL": ADMIN_TEST_URL,
+        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": AIRFLOW_TEST_URL,
         "AIRFLOW_CONN_WAREHOUSE": WAREHOUSE_TEST_URL,
     }
 )
@@ -56,13 +64,19 @@ def recreate_database(name: str) -> None:
         connection.execute(f'create database "{name}"')
 
 
-@pytest.fixture(scope="session")
-def warehouse_url() -> str:
-    """Return the admin URL of a warehouse database created fresh for this test session."""
+def bootstrap_test_database(admin_url: str) -> None:
+    """Bootstrap a test database with the tests' own pipeline and reader roles."""
     from warehouse.bootstrap import bootstrap
 
+    pipeline_url = config.with_role(admin_url, PIPELINE_TEST_ROLE, PIPELINE_PASSWORD)
+    bootstrap(admin_url, READER_PASSWORD, READER_TEST_ROLE, pipeline_url=pipeline_url)
+
+
+@pytest.fixture(scope="session")
+def warehouse_url() -> str:
+    """Return the pipeline role's URL of a warehouse database created fresh for this test session."""
     recreate_database(TEST_DATABASE)
-    bootstrap(WAREHOUSE_TEST_URL, READER_PASSWORD, READER_TEST_ROLE)
+    bootstrap_test_database(ADMIN_TEST_URL)
     return WAREHOUSE_TEST_URL
 
 
@@ -72,12 +86,12 @@ def reader_url(warehouse_url) -> str:
 
 
 def reset_warehouse(url: str) -> None:
-    """Drop every warehouse table and bootstrap the empty schemas again."""
-    from warehouse.bootstrap import bootstrap
-
+    """Drop every warehouse table and bootstrap the empty schemas again (`url`: the test database's pipeline
+    role, which owns the schemas)."""
     with psycopg.connect(url, autocommit=True) as connection:
         connection.execute("drop schema if exists raw, audit, state, model_staging, model_production cascade")
-    bootstrap(url, READER_PASSWORD, READER_TEST_ROLE)
+        database = connection.info.dbname
+    bootstrap_test_database(config.with_database(SERVER_URL, database))
 
 
 @pytest.fixture
@@ -94,7 +108,9 @@ def airflow_db(warehouse_url):
     import subprocess
     import sys
 
-    recreate_database(AIRFLOW_TEST_DATABASE)
+    with psycopg.connect(config.with_database(SERVER_URL, "postgres"), autocommit=True) as connection:
+        connection.execute(f'drop database if exists "{AIRFLOW_TEST_DATABASE}" with (force)')
+        connection.execute(f'create database "{AIRFLOW_TEST_DATABASE}" owner "{PIPELINE_TEST_ROLE}"')
     airflow = Path(sys.executable).with_name("airflow")
     subprocess.run([str(airflow), "db", "migrate"], check=True, capture_output=True)
 
@@ -168,10 +184,9 @@ def publications(warehouse_url, dag_runner, tmp_path_factory) -> dict:
     It all goes to the API tests' own database: the DAG runs load it through the warehouse connection pointed there.
     """
     from warehouse import registry
-    from warehouse.bootstrap import bootstrap
 
     recreate_database(API_TEST_DATABASE)
-    bootstrap(API_WAREHOUSE_TEST_URL, READER_PASSWORD, READER_TEST_ROLE)
+    bootstrap_test_database(API_ADMIN_TEST_URL)
     os.environ["AIRFLOW_CONN_WAREHOUSE"] = API_WAREHOUSE_TEST_URL
     published = {}
     try:

@@ -339,13 +339,13 @@ def print_urls(password: str) -> None:
 
 
 def run_native(detach: bool) -> None:
-    from warehouse.bootstrap import bootstrap, ensure_airflow_database
+    from warehouse.bootstrap import bootstrap, ensure_airflow_database, login_of
 
     start_warehouse()
-    say("preparing the warehouse schemas and the API's read-only role")
-    bootstrap(config.warehouse_url(), config.reader_password())
+    say("preparing the warehouse schemas, the pipelines' role that owns them and the API's read-only role")
+    bootstrap(config.admin_url(), config.reader_password(), pipeline_url=config.warehouse_url())
     if not os.environ.get("AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"):
-        ensure_airflow_database(config.warehouse_url())
+        ensure_airflow_database(config.admin_url(), login_of(config.warehouse_url())[0])
     env = airflow_env()
     say("preparing Airflow's metadata database")
     log_dir().mkdir(parents=True, exist_ok=True)
@@ -493,13 +493,24 @@ def ensure_env_file() -> None:
     import secrets
 
     env_file = ROOT / ".env"
-    if env_file.exists():
+    generated = {
+        name: secrets.token_urlsafe(24)
+        for name in (
+            "POSTGRES_PASSWORD",
+            "WAREHOUSE_PIPELINE_PASSWORD",
+            "WAREHOUSE_READER_PASSWORD",
+            "AIRFLOW_JWT_SECRET",
+            "AIRFLOW_API_SECRET_KEY",
+        )
+    }
+    generated["AIRFLOW_FERNET_KEY"] = base64.urlsafe_b64encode(os.urandom(32)).decode()
+    kept = env_file.read_text() if env_file.exists() else ""
+    named = {line.partition("=")[0].strip() for line in kept.splitlines()}
+    missing = [f"{name}={value}" for name, value in generated.items() if name not in named]
+    if not missing:
         return
-    say("writing .env with generated credentials (git-ignored)")
-    names = ("POSTGRES_PASSWORD", "WAREHOUSE_READER_PASSWORD", "AIRFLOW_JWT_SECRET", "AIRFLOW_API_SECRET_KEY")
-    lines = [f"{name}={secrets.token_urlsafe(24)}" for name in names]
-    lines.append(f"AIRFLOW_FERNET_KEY={base64.urlsafe_b64encode(os.urandom(32)).decode()}")
-    env_file.write_text("\n".join(lines) + "\n")
+    say(f"{'adding to' if kept else 'writing'} .env generated credentials (git-ignored)")
+    env_file.write_text(kept + ("" if not kept or kept.endswith("\n") else "\n") + "\n".join(missing) + "\n")
     env_file.chmod(0o600)
 
 

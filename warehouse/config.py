@@ -19,7 +19,9 @@ SQL_DIR = PROJECT_ROOT / "sql"
 
 WAREHOUSE_DATABASE = "warehouse"
 AIRFLOW_DATABASE = "airflow"
+# The embedded server's roles: the superuser only bootstraps, the pipelines own the schemas, the API only reads.
 ADMIN_ROLE = "warehouse_admin"
+PIPELINE_ROLE = "warehouse_pipeline"
 READER_ROLE = "warehouse_reader"
 
 
@@ -59,7 +61,15 @@ def setting(
 WAREHOUSE_URL = setting(
     "WAREHOUSE_URL",
     None,
-    "PostgreSQL URL the pipelines load with (an owner of the schemas). Unset: the embedded server.",
+    "PostgreSQL URL the pipelines load with: the role that owns the schemas, not a superuser. Unset: "
+    "`warehouse_pipeline` on the embedded server.",
+)
+WAREHOUSE_ADMIN_URL = setting(
+    "WAREHOUSE_ADMIN_URL",
+    None,
+    "URL of a role that may create roles and databases, used only to bootstrap: it makes `WAREHOUSE_URL`'s role "
+    "own the schemas and creates the API's reader. Unset: the embedded server's `warehouse_admin`, or "
+    "`WAREHOUSE_URL` itself.",
 )
 WAREHOUSE_PORT = setting("WAREHOUSE_PORT", 5433, "port of the embedded server (127.0.0.1 only)", int)
 WAREHOUSE_READER_PASSWORD = setting(
@@ -151,27 +161,52 @@ def credentials_file() -> Path:
 class Credentials:
     admin_password: str
     reader_password: str
+    pipeline_password: str
+
+    def password(self, role: str) -> str:
+        return {
+            ADMIN_ROLE: self.admin_password,
+            PIPELINE_ROLE: self.pipeline_password,
+            READER_ROLE: self.reader_password,
+        }[role]
 
 
 def load_credentials() -> Credentials | None:
-    """Return the embedded server's generated credentials, or None before the first start."""
+    """Return the embedded server's generated credentials, or None before the first start.
+
+    A state folder from before the pipeline had a role of its own gets the role's password generated and kept.
+    """
     path = credentials_file()
     if not path.exists():
         return None
-    return Credentials(**json.loads(path.read_text()))
+    stored = json.loads(path.read_text())
+    if "pipeline_password" not in stored:
+        stored["pipeline_password"] = secrets.token_urlsafe(24)
+        path.write_text(json.dumps(stored))
+        path.chmod(0o600)
+    return Credentials(**stored)
 
 
-def embedded_url(database: str = WAREHOUSE_DATABASE, role: str = ADMIN_ROLE) -> str:
+def embedded_url(database: str = WAREHOUSE_DATABASE, role: str = PIPELINE_ROLE) -> str:
+    """Return a URL of the embedded server, logging in as one of its roles (the pipeline's by default)."""
     credentials = load_credentials()
     if credentials is None:
         raise RuntimeError("the embedded server has not been initialised: run `./quickstart run` first")
-    password = credentials.admin_password if role == ADMIN_ROLE else credentials.reader_password
-    return f"postgresql://{role}:{password}@127.0.0.1:{WAREHOUSE_PORT.value()}/{database}"
+    return f"postgresql://{role}:{credentials.password(role)}@127.0.0.1:{WAREHOUSE_PORT.value()}/{database}"
 
 
 def warehouse_url() -> str:
-    """Return the URL that loads and models the warehouse (an owner of its schemas)."""
+    """Return the URL that loads and models the warehouse: the owner of its schemas, not a superuser."""
     return WAREHOUSE_URL.value() or embedded_url()
+
+
+def admin_url() -> str:
+    """Return the URL that bootstraps: the embedded superuser, WAREHOUSE_ADMIN_URL, or else WAREHOUSE_URL."""
+    if WAREHOUSE_ADMIN_URL.is_set():
+        return WAREHOUSE_ADMIN_URL.value()
+    if is_embedded():
+        return embedded_url(role=ADMIN_ROLE)
+    return WAREHOUSE_URL.value()
 
 
 def with_database(url: str, database: str) -> str:

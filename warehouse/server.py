@@ -92,6 +92,7 @@ def initialise() -> None:
     credentials = {
         "admin_password": secrets.token_urlsafe(24),
         "reader_password": secrets.token_urlsafe(24),
+        "pipeline_password": secrets.token_urlsafe(24),
     }
     password_file = pg_dir() / "initdb.pw"
     password_file.write_text(credentials["admin_password"])
@@ -216,13 +217,14 @@ def _wait_until_ready(port: int, log: Path, timeout: float = 30) -> None:
 
 
 def _create_databases() -> None:
+    """Create the warehouse database (Airflow's is created by bootstrap, owned by the pipeline's role)."""
     import psycopg
     from psycopg import sql
 
-    with psycopg.connect(config.embedded_url("postgres"), autocommit=True) as connection:
-        for database in (config.WAREHOUSE_DATABASE, config.AIRFLOW_DATABASE):
-            if connection.execute("select 1 from pg_database where datname = %s", (database,)).fetchone() is None:
-                connection.execute(sql.SQL("create database {}").format(sql.Identifier(database)))
+    with psycopg.connect(config.embedded_url("postgres", config.ADMIN_ROLE), autocommit=True) as connection:
+        database = config.WAREHOUSE_DATABASE
+        if connection.execute("select 1 from pg_database where datname = %s", (database,)).fetchone() is None:
+            connection.execute(sql.SQL("create database {}").format(sql.Identifier(database)))
 
 
 def stop(data: Path | None = None, mode: str = "fast") -> None:
@@ -274,7 +276,7 @@ def _copy_primary() -> None:
     from psycopg import sql
 
     password = secrets.token_urlsafe(24)
-    with psycopg.connect(config.embedded_url("postgres"), autocommit=True) as connection:
+    with psycopg.connect(config.embedded_url("postgres", config.ADMIN_ROLE), autocommit=True) as connection:
         known = connection.execute("select 1 from pg_roles where rolname = %s", (REPLICATION_ROLE,)).fetchone()
         connection.execute(
             sql.SQL("{} role {} with login replication password {}").format(
@@ -332,7 +334,7 @@ def replica_status() -> str:
 
     port = config.WAREHOUSE_REPLICA_PORT.value()
     try:
-        with psycopg.connect(config.embedded_url("postgres"), connect_timeout=5) as connection:
+        with psycopg.connect(config.embedded_url("postgres", config.ADMIN_ROLE), connect_timeout=5) as connection:
             lag = connection.execute(
                 "select pg_wal_lsn_diff(pg_current_wal_lsn(), replay_lsn) from pg_stat_replication "
                 "where application_name = 'warehouse_replica'"
@@ -348,6 +350,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m warehouse.server", description=__doc__)
     parser.add_argument("command", choices=["start", "stop", "status", "url"])
     parser.add_argument("--database", default=config.WAREHOUSE_DATABASE)
+    parser.add_argument(
+        "--role",
+        choices=[config.PIPELINE_ROLE, config.ADMIN_ROLE, config.READER_ROLE],
+        default=config.PIPELINE_ROLE,
+        help="the role `url` logs in as: the pipelines' (default), the superuser's, or the API's reader",
+    )
     parser.add_argument(
         "--replica", action="store_true", help="act on the streaming replica (WAREHOUSE_REPLICA_PORT) instead"
     )
@@ -372,7 +380,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{name}: {f'up on 127.0.0.1:{port}' if running else 'down'}")
         return 0 if running else 3
     elif args.command == "url":
-        print(config.with_port(config.embedded_url(args.database), port))
+        print(config.with_port(config.embedded_url(args.database, args.role), port))
     return 0
 
 

@@ -31,6 +31,7 @@ def test_docker_compose_file_is_valid(tmp_path):
     env = {
         **os.environ,
         "POSTGRES_PASSWORD": "x",
+        "WAREHOUSE_PIPELINE_PASSWORD": "v",
         "WAREHOUSE_READER_PASSWORD": "y",
         "AIRFLOW_JWT_SECRET": "z",
         "AIRFLOW_API_SECRET_KEY": "w",
@@ -64,6 +65,15 @@ def test_docker_compose_file_is_valid(tmp_path):
         assert environment["AIRFLOW__CORE__EXECUTOR"] == "LocalExecutor"
         assert environment["AIRFLOW__CELERY__BROKER_URL"] == "redis://redis:6379/0"
     assert services["airflow-worker"]["command"] == ["airflow", "celery", "worker"]
+    # Least privilege: only the bootstrap sees the superuser; Airflow and the pipelines log in as the schemas' owner.
+    holding_admin = {
+        name for name, service in services.items() if "WAREHOUSE_ADMIN_URL" in service.get("environment", {})
+    }
+    assert holding_admin == {"airflow-init"}
+    for name in ("airflow-scheduler", "airflow-worker", "airflow-init"):
+        environment = services[name]["environment"]
+        for url in ("AIRFLOW__DATABASE__SQL_ALCHEMY_CONN", "AIRFLOW_CONN_WAREHOUSE", "WAREHOUSE_URL"):
+            assert "://warehouse_pipeline:v@" in environment[url], (name, url)
     # Compose cannot read the registry: every domain's source setting must reach the Airflow containers.
     sources = {setting.name for domain in registry.domains() for setting in domain.sources}
     assert sources <= set(services["airflow-scheduler"]["environment"])

@@ -23,6 +23,7 @@ def replicated(tmp_path, monkeypatch):
     monkeypatch.setenv("WAREHOUSE_REPLICA", "1")
     # The other tests' warehouse and reader are not this cluster's: this one is the embedded server's.
     monkeypatch.delenv("WAREHOUSE_URL")
+    monkeypatch.delenv("WAREHOUSE_ADMIN_URL")
     monkeypatch.delenv("WAREHOUSE_READER_PASSWORD")
     from api_endpoint import create_app
     from warehouse.bootstrap import bootstrap
@@ -31,7 +32,7 @@ def replicated(tmp_path, monkeypatch):
     app = None
     try:
         primary = config.warehouse_url()
-        bootstrap(primary, config.reader_password())
+        bootstrap(config.admin_url(), config.reader_password(), pipeline_url=primary)
         server.start_replica()
         assert config.api_database_url() == config.with_port(
             config.with_role(primary, config.READER_ROLE, config.reader_password()),

@@ -270,12 +270,12 @@ def test_a_connection_lost_while_publishing_fails_the_task_and_its_retry_publish
     run_dag("voucher_selection", conf={"as_of": AS_OF, "source": str(source)})
     # The next publication loses its connection once, after writing its rows but before committing them.
     # A sequence counts the attempts, because it is the one thing the lost transaction cannot roll back.
-    db.execute("create sequence public.publish_attempts")
+    db.execute("create sequence state.publish_attempts")
     db.execute(
         """
-        create function public.lose_connection_on_first_attempt() returns trigger language plpgsql as $$
+        create function state.lose_connection_on_first_attempt() returns trigger language plpgsql as $$
         begin
-            if nextval('public.publish_attempts') = 1 then
+            if nextval('state.publish_attempts') = 1 then
                 perform pg_terminate_backend(pg_backend_pid());
             end if;
             return null;
@@ -284,12 +284,12 @@ def test_a_connection_lost_while_publishing_fails_the_task_and_its_retry_publish
     )
     db.execute(
         "create trigger lose_connection after insert on model_production.voucher_selection "
-        "for each statement execute function public.lose_connection_on_first_attempt()"
+        "for each statement execute function state.lose_connection_on_first_attempt()"
     )
     run = run_dag("voucher_selection", conf={"as_of": "2018-09-16", "source": str(source)})
     publish = next(ti for ti in run.get_task_instances() if ti.task_id == "publish_voucher_selection")
     assert publish.try_number == 2
-    assert db.execute("select nextval('public.publish_attempts')").fetchone() == (3,)
+    assert db.execute("select nextval('state.publish_attempts')").fetchone() == (3,)
     snapshots = db.execute("select as_of_date::text from model_production.voucher_snapshots order by 1").fetchall()
     assert snapshots == [(AS_OF,), ("2018-09-16",)]
     answers = db.execute(

@@ -1,2 +1,0 @@
--- Airflow keeps its metadata in its own database on the warehouse server.
-create database airflow;
