@@ -58,6 +58,19 @@ def setting(
     return SETTINGS[name]
 
 
+def _choice(*allowed: str) -> Callable[[str], str]:
+    def parse(value: str) -> str:
+        if value.lower() not in allowed:
+            raise ValueError(f"expected one of {', '.join(allowed)}, got {value!r}")
+        return value.lower()
+
+    return parse
+
+
+def _flag(value: str) -> bool:
+    return _choice("0", "1", "false", "true", "no", "yes", "off", "on")(value) in ("1", "true", "yes", "on")
+
+
 WAREHOUSE_URL = setting(
     "WAREHOUSE_URL",
     None,
@@ -98,25 +111,23 @@ API_MAX_BODY_BYTES = setting(
 API_WORKERS = setting(
     "API_WORKERS", lambda: multiprocessing.cpu_count() * 2, "gunicorn workers", int, shown="2 × cores"
 )
-API_THREADS = setting("API_THREADS", 4, "threads per gunicorn worker (and database connections per worker)", int)
+API_THREADS = setting(
+    "API_THREADS", 4, "database connections per gunicorn worker (and threads, with `API_WORKER_CLASS=gthread`)", int
+)
+API_WORKER_CLASS = setting(
+    "API_WORKER_CLASS",
+    "gevent",
+    "gunicorn worker class: `gevent` (a slow client holds a greenlet, not a thread) or `gthread`",
+    _choice("gevent", "gthread"),
+)
+API_WORKER_CONNECTIONS = setting(
+    "API_WORKER_CONNECTIONS", 1000, "open client connections per gunicorn worker (gevent)", int
+)
 AIRFLOW_PORT = setting("AIRFLOW_PORT", 8080, "port of Airflow's UI and API server", int)
 AIRFLOW_HOST = setting(
     "AIRFLOW_HOST", "127.0.0.1", "interface Airflow's UI and API server listen on (`0.0.0.0` for every interface)"
 )
 AIRFLOW_HEALTH_PORT = setting("AIRFLOW_HEALTH_PORT", 8974, "port of the scheduler's health check (127.0.0.1 only)", int)
-
-
-def _choice(*allowed: str) -> Callable[[str], str]:
-    def parse(value: str) -> str:
-        if value.lower() not in allowed:
-            raise ValueError(f"expected one of {', '.join(allowed)}, got {value!r}")
-        return value.lower()
-
-    return parse
-
-
-def _flag(value: str) -> bool:
-    return _choice("0", "1", "false", "true", "no", "yes", "off", "on")(value) in ("1", "true", "yes", "on")
 
 
 AIRFLOW_EXECUTOR = setting(
