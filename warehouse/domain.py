@@ -47,10 +47,16 @@ class Schedule:
 
 @dataclass(frozen=True)
 class Step:
-    """One task that materialises models, in order, in one transaction."""
+    """One task that materialises models, in order, in one transaction.
+
+    `quarantine` names the run's parameter that lists the batches a step takes in at once (such as telecom's
+    `batch_ids`): when the database refuses the whole, the step takes each batch in alone, and a batch refused
+    alone is quarantined in `audit.quarantined_batches` with the database's reason instead of failing the run.
+    """
 
     task_id: str
     models: Sequence[str]
+    quarantine: str | None = None
 
 
 @dataclass(frozen=True)

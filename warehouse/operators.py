@@ -37,21 +37,63 @@ class WarehouseSQLOperator(BaseSQLOperator):
 
 
 class ModelOperator(WarehouseSQLOperator):
-    """Materialise models in order, in one transaction: the step is all or nothing."""
+    """Materialise models in order, in one transaction: the step is all or nothing (but see `quarantine`)."""
 
     ui_color = "#e3f2fd"
 
-    def __init__(self, *, models: Sequence[str], **kwargs) -> None:
+    def __init__(self, *, models: Sequence[str], quarantine: str | None = None, **kwargs) -> None:
         super().__init__(**kwargs)
         self.models = list(models)
+        self.quarantine = quarantine
 
     def execute(self, context) -> dict[str, int]:
+        import psycopg
+
         from warehouse.models import run_step
 
         with self.get_db_hook().get_conn() as connection:
-            written = run_step(connection, self.models, self.parameters, self.sql_dir)
+            try:
+                written = run_step(connection, self.models, self.parameters, self.sql_dir)
+            except (psycopg.errors.DataError, psycopg.errors.IntegrityError) as error:
+                # What the data made the database refuse fails the same way on a retry; a lost connection does not
+                # land here, and is retried.
+                batches = (self.parameters or {}).get(self.quarantine) if self.quarantine else None
+                if not batches:
+                    raise
+                self.log.error("the batches %s together failed (%s): taking each in alone", batches, error)
+                written = self.batch_by_batch(connection, batches, context)
         for path, rows in written.items():
             self.log.info("%-60s %12s rows", path, f"{rows:,}")
+        return written
+
+    def batch_by_batch(self, connection, batches: list[int], context) -> dict[str, int]:
+        """Run the step once per batch, oldest first, each in its own transaction; quarantine each batch the
+        database refuses alone, with its reason, so the others are taken in and the run goes on."""
+        import psycopg
+
+        from warehouse.models import run_step
+
+        written: dict[str, int] = {}
+        for batch_id in sorted(batches):
+            try:
+                alone = run_step(
+                    connection, self.models, {**self.parameters, self.quarantine: [batch_id]}, self.sql_dir
+                )
+            except (psycopg.errors.DataError, psycopg.errors.IntegrityError) as error:
+                reason = str(error).strip()
+                with connection.transaction():
+                    source = connection.execute(
+                        "select source_name from audit.load_batches where batch_id = %s", (batch_id,)
+                    ).fetchone()
+                    connection.execute(
+                        "insert into audit.quarantined_batches (batch_id, step, reason, dag_id, run_id) "
+                        "values (%s, %s, %s, %s, %s) on conflict (batch_id) do nothing",
+                        (batch_id, self.task_id, reason, self.dag_id, context["run_id"]),
+                    )
+                self.log.error("quarantined batch %s (%s): %s", batch_id, source[0] if source else "?", reason)
+                continue
+            for path, rows in alone.items():
+                written[path] = written.get(path, 0) + rows
         return written
 
 

@@ -15,7 +15,12 @@ from warehouse.domain import Domain, RunContext, SourceError, import_string
 from warehouse.operators import FailingRowsCheckOperator, ModelOperator, RejectsReportOperator
 
 WAREHOUSE_CONN_ID = "warehouse"
-PLATFORM_RELATIONS = ["schemas.sql", "audit/load_batches.sql", "audit/rejected_rows.sql"]
+PLATFORM_RELATIONS = [
+    "schemas.sql",
+    "audit/load_batches.sql",
+    "audit/rejected_rows.sql",
+    "audit/quarantined_batches.sql",
+]
 
 
 def timetable(domain: Domain) -> CronTriggerTimetable | None:
@@ -73,7 +78,12 @@ def build_dag(domain: Domain, doc_md: str | None = None) -> DAG:
             return work or False
 
         work = load()
-        stage = ModelOperator(task_id=domain.stage.task_id, models=domain.stage.models, parameters=work)
+        stage = ModelOperator(
+            task_id=domain.stage.task_id,
+            models=domain.stage.models,
+            parameters=work,
+            quarantine=domain.stage.quarantine,
+        )
         report = RejectsReportOperator(task_id="report_rejected_rows", parameters=work)
         build = [ModelOperator(task_id=step.task_id, models=step.models, parameters=work) for step in domain.build]
         checks = [

@@ -44,6 +44,7 @@ DOMAIN = Domain(
             "audit/telecom/rejected_ipflow_records.sql",
             "state/telecom/mark_staged_batches.sql",
         ],
+        quarantine="batch_ids",
     ),
     build=[
         Step("build_top_services", ["model_staging/telecom/top_services_by_traffic.sql"]),

@@ -142,7 +142,7 @@ def load(connection: psycopg.Connection, context: RunContext) -> dict | None:
 
 
 def pending_batches(connection: psycopg.Connection) -> list[int]:
-    """Return loaded batches that staging has not taken in yet, oldest first."""
+    """Return loaded batches that staging has neither taken in nor quarantined yet, oldest first."""
     rows = connection.execute(
         """
         select batch_id from audit.load_batches as batches
@@ -150,6 +150,10 @@ def pending_batches(connection: psycopg.Connection) -> list[int]:
             and not exists (
                 select 1 from state.telecom_staged_batches as staged
                 where staged.batch_id = batches.batch_id
+            )
+            and not exists (
+                select 1 from audit.quarantined_batches as quarantined
+                where quarantined.batch_id = batches.batch_id
             )
         order by batch_id
         """,
