@@ -2,7 +2,7 @@
 
 from apiflask import APIFlask
 
-from api_endpoint import db, errors, health, http_cache, negotiation
+from api_endpoint import db, errors, health, http_cache, negotiation, sample
 from api_endpoint.errors import ERROR_SCHEMA
 from warehouse import config, registry
 from warehouse.domain import import_string
@@ -42,6 +42,7 @@ def create_app(test_config: dict | None = None) -> APIFlask:
     errors.init_app(app)
     negotiation.init_app(app)
     http_cache.init_app(app)
+    sample.init_app(app)
     app.register_blueprint(health.bp)
     for domain in domains:
         if domain.blueprint:

@@ -119,6 +119,9 @@ class Domain:
     # The blueprint's pages, in the order the site's menu shows them.
     pages: Sequence[Page] = ()
     facts: Sequence[Fact] = ()
+    # The fact (by name, a boolean) that says the domain serves the sample generated because no source was
+    # configured: its answers then carry `Warehouse-Data: sample`, and its pages say so.
+    sample_fact: str | None = None
     # What the domain has published, for `/snapshots`: its snapshots or coverage, with their lineage.
     listings: Sequence[Listing] = ()
     # Settings that name a source file or folder on the host (Docker Compose mounts them).

@@ -38,10 +38,19 @@ def configured_or_sample(setting: Setting, name: str, writer: str, **options) ->
     configured = setting.value()
     if configured:
         return configured
-    sample = config.state_dir() / "samples" / name
+    sample = samples_dir() / name
     if not sample.exists():
         import_string(writer)(sample, **options)
     return sample
+
+
+def samples_dir() -> Path:
+    return config.state_dir() / "samples"
+
+
+def is_generated_sample(path: Path) -> bool:
+    """Say whether a file or folder is a sample the warehouse generated (under the state folder's samples)."""
+    return path.resolve().is_relative_to(samples_dir().resolve())
 
 
 def is_url(source: str) -> bool:
@@ -107,10 +116,12 @@ def copy_batch(
     copy_format: str = "csv",
     dag_id: str | None = None,
     run_id: str | None = None,
+    is_sample: bool = False,
 ) -> Batch:
     """COPY `chunks` (CSV, or COPY's text format) into raw `table` as one new batch, in one transaction.
 
     If the transaction fails part way, neither the batch nor any of its rows exist, so a retry starts clean.
+    `is_sample` records, in the batch's lineage, that the file is the generated sample.
     """
     schema_name, table_name = table.split(".")
     copy_statement = sql.SQL("copy {} ({}) from stdin (format {})").format(
@@ -121,11 +132,12 @@ def copy_batch(
     with connection.transaction():
         batch_id = connection.execute(
             """
-            insert into audit.load_batches (source_kind, source_name, source_checksum, row_count, dag_id, run_id)
-            values (%s, %s, %s, 0, %s, %s)
+            insert into audit.load_batches
+                (source_kind, source_name, source_checksum, row_count, dag_id, run_id, is_sample)
+            values (%s, %s, %s, 0, %s, %s, %s)
             returning batch_id
             """,
-            (source_kind, source_name, checksum, dag_id, run_id),
+            (source_kind, source_name, checksum, dag_id, run_id, is_sample),
         ).fetchone()[0]
         # The raw table's lineage columns default to these transaction-local settings.
         connection.execute(
@@ -259,6 +271,7 @@ def load_file(
         chunks=csv_chunks(path, list(columns), list(optional)),
         dag_id=dag_id,
         run_id=run_id,
+        is_sample=not is_url(source) and is_generated_sample(path),
     )
 
 

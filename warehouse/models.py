@@ -104,6 +104,31 @@ def _columns(cursor: psycopg.Cursor, model: Model, parameters: Mapping) -> list[
     return [column.name for column in cursor.description]
 
 
+def _add_new_columns(cursor: psycopg.Cursor, model: Model, parameters: Mapping, columns: list[str]) -> None:
+    """Add the columns a model's select has gained since its table was made, typed as the select types them and
+    nullable (the rows already there have no value), as dbt's `append_new_columns` does."""
+    existing = {
+        name
+        for (name,) in cursor.execute(
+            "select attname from pg_attribute where attrelid = to_regclass(%s) and attnum > 0 and not attisdropped",
+            (model.relation,),
+        ).fetchall()
+    }
+    new = [column for column in columns if column not in existing]
+    if not new:
+        return
+    cursor.execute(f"select * from ({model.sql}\n) as model limit 0", parameters)  # noqa: S608 - a project file
+    types = {column.name: column.type_code for column in cursor.description}
+    for column in new:
+        type_name = cursor.execute("select format_type(%s, null)", (types[column],)).fetchone()[0]
+        cursor.execute(
+            sql.SQL("alter table {} add column {} {}").format(
+                _identifier(model.relation), sql.Identifier(column), sql.SQL(type_name)
+            )
+        )
+        log.info("%s: added column %s %s", model.relation, column, type_name)
+
+
 def _create_table(cursor: psycopg.Cursor, model: Model, parameters: Mapping, columns: list[str]) -> None:
     """Create the model's table from its select's own column types, with the declared constraints."""
     target = _identifier(model.relation)
@@ -166,8 +191,11 @@ def materialise(connection: psycopg.Connection, model: Model, parameters: Mappin
     target_name = model.into or model.relation
     target = _identifier(target_name)
     columns = _columns(cursor, model, parameters)
-    if model.into is None and cursor.execute("select to_regclass(%s)", (target_name,)).fetchone()[0] is None:
-        _create_table(cursor, model, parameters, columns)
+    if model.into is None:
+        if cursor.execute("select to_regclass(%s)", (target_name,)).fetchone()[0] is None:
+            _create_table(cursor, model, parameters, columns)
+        else:
+            _add_new_columns(cursor, model, parameters, columns)
     if model.replace == "all":
         cursor.execute(sql.SQL("delete from {}").format(target))
     elif model.replace:

@@ -22,7 +22,9 @@ bp = APIBlueprint("vouchers", __name__, tag="Vouchers", template_folder="templat
 
 ANSWER_QUERY = """
 with snapshot as (
-    select as_of_date from model_production.voucher_snapshots
+    -- from_sample through to_jsonb: a snapshot published before the column existed reads false, not an error.
+    select as_of_date, coalesce((to_jsonb(snapshots) ->> 'from_sample')::boolean, false) as from_sample
+    from model_production.voucher_snapshots as snapshots
     where cast(:as_of as date) is null or as_of_date = cast(:as_of as date)
     order by as_of_date desc
     limit 1
@@ -43,6 +45,7 @@ segment as (
 
 select
     snapshot.as_of_date,
+    snapshot.from_sample,
     snapshot.as_of_date - cast(:last_order_date as date) as days_since_last_order,
     segment.segment_name,
     exists (
@@ -71,7 +74,9 @@ order by country_code
 
 CRITERIA_QUERY = """
 with snapshot as (
-    select as_of_date from model_production.voucher_snapshots
+    -- from_sample through to_jsonb: a snapshot published before the column existed reads false, not an error.
+    select as_of_date, coalesce((to_jsonb(snapshots) ->> 'from_sample')::boolean, false) as from_sample
+    from model_production.voucher_snapshots as snapshots
     where cast(:as_of as date) is null or as_of_date = cast(:as_of as date)
     order by as_of_date desc
     limit 1
@@ -79,6 +84,7 @@ with snapshot as (
 
 select
     snapshot.as_of_date,
+    snapshot.from_sample,
     rules.segment_type,
     rules.segment_name,
     rules.measure,
@@ -162,6 +168,7 @@ def answer(question: dict) -> dict:
         "segment_type": question["segment_name"],
         "segment_name": row["segment_name"],
         "as_of": row["as_of_date"],
+        "from_sample": row["from_sample"],
         "country_code": question["country_code"],
         "customer_id": question.get("customer_id"),
         "total_orders": question["total_orders"],
@@ -232,7 +239,7 @@ def criteria(as_of: dt.date | None) -> dict:
                     ),
                 }
             )
-    return {"as_of": rows[0]["as_of_date"], "segments": list(segments.values())}
+    return {"as_of": rows[0]["as_of_date"], "from_sample": rows[0]["from_sample"], "segments": list(segments.values())}
 
 
 @bp.get("/selection_criteria")

@@ -46,6 +46,9 @@ class VoucherAnswer(Schema):
     segment_type = fields.String(metadata={"example": "recency_segment"})
     segment_name = fields.String(metadata={"example": "121-180"})
     as_of = fields.Date()
+    from_sample = fields.Boolean(
+        metadata={"description": "The snapshot was built from the generated sample, not from a VOUCHER_SOURCE."}
+    )
     country_code = fields.String()
     customer_id = fields.Integer(allow_none=True)
     total_orders = fields.Integer()
@@ -79,4 +82,7 @@ class SegmentCriteria(Schema):
 
 class SelectionCriteria(Schema):
     as_of = fields.Date()
+    from_sample = fields.Boolean(
+        metadata={"description": "The snapshot was built from the generated sample, not from a VOUCHER_SOURCE."}
+    )
     segments = fields.List(fields.Nested(SegmentCriteria))

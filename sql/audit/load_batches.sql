@@ -7,8 +7,12 @@ create table if not exists audit.load_batches (
     row_count bigint not null,
     dag_id text,
     run_id text,
-    loaded_at timestamptz not null default now()
+    loaded_at timestamptz not null default now(),
+    -- The file is the sample generated under the state folder because no source was configured.
+    is_sample boolean not null default false
 );
+
+alter table audit.load_batches add column if not exists is_sample boolean not null default false;
 
 -- A file may come back with earlier content (a revert), so one name and checksum can have several batches.
 create index if not exists load_batches_source_idx on audit.load_batches (source_kind, source_name, batch_id);

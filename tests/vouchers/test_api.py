@@ -27,6 +27,7 @@ def test_answer_explains_itself(client, path):
         "segment_type": "frequent_segment",
         "segment_name": "5-13",
         "as_of": "2018-09-15",
+        "from_sample": False,
         "country_code": "Peru",
         "customer_id": 123,
         "total_orders": 5,

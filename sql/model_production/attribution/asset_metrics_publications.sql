@@ -28,6 +28,7 @@ final as (
         batch.batch_id,
         batch.source_name,
         batch.source_checksum,
+        batch.is_sample as from_sample,
         batch.row_count as raw_rows,
         staged.clean_rows,
         rejected.rejected_rows,

@@ -23,6 +23,7 @@ final as (
         batch.batch_id,
         batch.source_name,
         batch.source_checksum,
+        batch.is_sample as from_sample,
         batch.row_count as raw_rows,
         clean_rows.row_count as clean_rows,
         rejected_rows.rejected_rows,

@@ -45,17 +45,26 @@ DOMAIN = Domain(
         Listing(
             "publications",
             "model_production.asset_metrics_publications",
-            "select batch_id, source_name, source_checksum, raw_rows, clean_rows, rejected_rows, duplicate_rows, "
-            "gaming_days, first_gaming_date, last_gaming_date "
-            "from model_production.asset_metrics_publications order by batch_id desc",
+            "select batch_id, source_name, source_checksum, "
+            "coalesce((to_jsonb(publications) ->> 'from_sample')::boolean, false) as from_sample, "
+            "raw_rows, clean_rows, rejected_rows, duplicate_rows, gaming_days, first_gaming_date, last_gaming_date "
+            "from model_production.asset_metrics_publications as publications order by batch_id desc",
         )
     ],
+    sample_fact="asset_metrics_from_sample",
     facts=[
         Fact(
             "latest_gaming_date",
             "model_production.asset_metrics_publications",
             "select max(last_gaming_date) from model_production.asset_metrics_publications",
-        )
+        ),
+        Fact(
+            "asset_metrics_from_sample",
+            "model_production.asset_metrics_publications",
+            # Through to_jsonb: a table published before the column existed answers null rather than failing.
+            "select coalesce(bool_or((to_jsonb(publications) ->> 'from_sample')::boolean), false) "
+            "from model_production.asset_metrics_publications as publications",
+        ),
     ],
     sources=[ASSET_METRICS_SOURCE],
     first_run=lambda: {"source": ASSET_METRICS_SOURCE.value()},

@@ -55,6 +55,7 @@ DOMAIN = Domain(
         [
             "model_production/telecom/top_services_by_traffic.sql",
             "model_production/telecom/top_cells_by_unique_users.sql",
+            "model_production/telecom/telecom_published_files.sql",
             "state/telecom/clear_dirty_intervals.sql",
         ],
     ),
@@ -66,15 +67,27 @@ DOMAIN = Domain(
             "select interval_name, min(interval_start_at) as first_interval_start, "
             "max(interval_end_at) as last_interval_end, count(distinct interval_start_at) as intervals "
             "from model_production.top_services_by_traffic group by interval_name order by interval_name",
-        )
+        ),
+        Listing(
+            "files",
+            "model_production.telecom_published_files",
+            "select count(*) as files, count(*) filter (where from_sample) as sample_files, "
+            "max(published_at) as last_published_at from model_production.telecom_published_files",
+        ),
     ],
     facts=[
         Fact(
             "latest_kpi_interval_end",
             "model_production.top_services_by_traffic",
             "select max(interval_end_at) from model_production.top_services_by_traffic",
-        )
+        ),
+        Fact(
+            "kpis_include_sample",
+            "model_production.telecom_published_files",
+            "select exists (select 1 from model_production.telecom_published_files where from_sample)",
+        ),
     ],
+    sample_fact="kpis_include_sample",
     sources=[TELECOM_LANDING_DIR],
     bench=Bench(generate="warehouse.domains.telecom.sample:bench_input", copy_columns=7, default_rows=1_000_000),
     tags=["telecom"],

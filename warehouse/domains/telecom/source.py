@@ -115,6 +115,7 @@ def load_landing(
                 copy_format="text",
                 dag_id=dag_id,
                 run_id=run_id,
+                is_sample=loading.is_generated_sample(folder),
             )
         )
     return batches

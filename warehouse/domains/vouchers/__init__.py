@@ -51,16 +51,26 @@ DOMAIN = Domain(
         Listing(
             "snapshots",
             "model_production.voucher_snapshots",
-            "select as_of_date, source_name, source_checksum, raw_rows, clean_rows, rejected_rows, duplicate_rows "
-            "from model_production.voucher_snapshots order by as_of_date desc",
+            "select as_of_date, source_name, source_checksum, "
+            "coalesce((to_jsonb(snapshots) ->> 'from_sample')::boolean, false) as from_sample, "
+            "raw_rows, clean_rows, rejected_rows, duplicate_rows "
+            "from model_production.voucher_snapshots as snapshots order by as_of_date desc",
         )
     ],
+    sample_fact="voucher_snapshot_from_sample",
     facts=[
         Fact(
             "latest_voucher_snapshot",
             "model_production.voucher_snapshots",
             "select max(as_of_date) from model_production.voucher_snapshots",
-        )
+        ),
+        Fact(
+            "voucher_snapshot_from_sample",
+            "model_production.voucher_snapshots",
+            # Through to_jsonb: a table published before the column existed answers null rather than failing.
+            "select coalesce((to_jsonb(snapshots) ->> 'from_sample')::boolean, false) "
+            "from model_production.voucher_snapshots as snapshots order by as_of_date desc limit 1",
+        ),
     ],
     sources=[VOUCHER_SOURCE],
     first_run=lambda: {"as_of": VOUCHER_AS_OF.value(), "source": VOUCHER_SOURCE.value()},
