@@ -59,8 +59,12 @@ def build_dag(domain: Domain, doc_md: str | None = None) -> DAG:
         default_args={
             "conn_id": WAREHOUSE_CONN_ID,
             "sql_dir": str(domain.sql_dir),
-            "retries": 2,
+            # A lost connection or a busy database may pass: retry, waiting twice as long each time. A source that
+            # is missing or cannot be read fails at once instead (AirflowFailException, in `load` below).
+            "retries": 3,
             "retry_delay": dt.timedelta(seconds=15),
+            "retry_exponential_backoff": 2.0,
+            "max_retry_delay": dt.timedelta(minutes=5),
         },
         params={name: Param(**spec) for name, spec in domain.params.items()},
     )

@@ -85,6 +85,8 @@ def write_config(services: list[Service]) -> Path:
         f"logfile={_escaped(str(log_dir() / 'supervisord.log'))}\n"
         f"pidfile={_escaped(str(run_dir() / 'supervisord.pid'))}\n"
         f"childlogdir={_escaped(str(log_dir()))}\n"
+        # What the services write (logs, Airflow's generated passwords, the broker's queue) is for this user only.
+        "umask=077\n"
         "identifier=warehouse",
         "[rpcinterface:supervisor]\nsupervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface",
         f"[supervisorctl]\nserverurl=unix://{_escaped(str(socket_path()))}",

@@ -21,6 +21,7 @@ def test_dag_follows_the_house_rules(dag_bag, dag_id):
     assert dag.max_active_runs == 1
     for task in dag.tasks:
         assert task.retries >= 1, f"{task.task_id} needs retries"
+        assert task.retry_exponential_backoff > 1, f"{task.task_id} retries with backoff"
 
 
 @pytest.mark.parametrize("dag_id", DAG_IDS)

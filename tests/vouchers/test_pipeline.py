@@ -296,3 +296,13 @@ def test_a_connection_lost_while_publishing_fails_the_task_and_its_retry_publish
         "select as_of_date::text, count(*) from model_production.voucher_selection group by 1 order by 1"
     ).fetchall()
     assert answers[0][1] == answers[1][1] > 0
+
+
+@pytest.mark.parametrize("content", [None, b"PAR1 this is no parquet file"])
+def test_a_missing_or_corrupt_source_fails_at_once_without_retries(run_dag, db, tmp_path, content):
+    source = tmp_path / "vouchers.parquet"
+    if content is not None:
+        source.write_bytes(content)
+    run = run_dag("voucher_selection", conf={"as_of": AS_OF, "source": str(source)}, expect="failed")
+    load = next(ti for ti in run.get_task_instances() if ti.task_id == "load_voucher_file")
+    assert (load.state, load.try_number) == ("failed", 1)
