@@ -2,7 +2,7 @@
 
 from apiflask import APIFlask
 
-from api_endpoint import db, errors, health, http_cache, negotiation, sample
+from api_endpoint import db, docs, errors, health, http_cache, negotiation, sample
 from api_endpoint.errors import ERROR_SCHEMA
 from warehouse import config, registry
 from warehouse.domain import import_string
@@ -39,6 +39,7 @@ def create_app(test_config: dict | None = None) -> APIFlask:
 
     app.json.sort_keys = False
     db.init_app(app)
+    docs.init_app(app)
     errors.init_app(app)
     negotiation.init_app(app)
     http_cache.init_app(app)

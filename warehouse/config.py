@@ -105,6 +105,12 @@ API_HOST = setting(
     "API_HOST", "127.0.0.1", "interface the API listens on (`0.0.0.0` for every interface, as in Docker Compose)"
 )
 API_PORT = setting("API_PORT", 5000, "port of the API", int)
+API_PUBLIC_URL = setting(
+    "API_PUBLIC_URL",
+    None,
+    "URL the OpenAPI document names as the API's server (behind a proxy, say). Unset: none, so clients use the "
+    "address they fetched the document from.",
+)
 API_MAX_BODY_BYTES = setting(
     "API_MAX_BODY_BYTES", 1_048_576, "largest request body the API reads; a larger one is a 413", int
 )

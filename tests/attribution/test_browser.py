@@ -1,67 +1,20 @@
 """A real headless Chromium draws one waterfall bar per ranked row on the attribution page, from a link or the form."""
 
 import json
-import shutil
-import threading
 from urllib.parse import urlencode
 
 import pytest
 
 try:
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support import expected_conditions
     from selenium.webdriver.support.ui import Select, WebDriverWait
-except ImportError:  # The test skips below, saying how to get it.
-    webdriver = None
+except ImportError:  # The `chrome` fixture skips, saying how to get it.
+    pass
 
-WINDOW = "--window-size=1280,1600"
 WAIT_SECONDS = 60
 BARS = "svg#waterfall .bar.contribution"
 ROWS = "table#ranks tbody tr"
-
-
-def chrome_paths() -> tuple[str, str]:
-    """Return Debian's chromium and chromedriver, or skip the test saying what is missing."""
-    if webdriver is None:
-        pytest.skip("selenium is not installed: pip install -e '.[dev]'")
-    chromium = shutil.which("chromium")
-    chromedriver = shutil.which("chromedriver")
-    if not chromium or not chromedriver:
-        pytest.skip(
-            "a headless browser needs Debian's chromium and chromium-driver: apt-get install chromium chromium-driver"
-        )
-    return chromium, chromedriver
-
-
-@pytest.fixture(scope="session")
-def chrome():
-    """Start one headless Chromium for the session; session-scoped so it is checked before `published` is built."""
-    chromium, chromedriver = chrome_paths()
-    options = webdriver.ChromeOptions()
-    options.binary_location = chromium
-    # No sandbox: CI runs as root; no /dev/shm: a container's is too small for Chromium's renderer.
-    for argument in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", WINDOW):
-        options.add_argument(argument)
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    # An explicit driver path keeps Selenium Manager from trying to download one.
-    driver = webdriver.Chrome(service=Service(chromedriver), options=options)
-    yield driver
-    driver.quit()
-
-
-@pytest.fixture
-def live_server(app):
-    """Serve the real app over HTTP on a free loopback port and return its base URL."""
-    from werkzeug.serving import make_server
-
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join()
 
 
 @pytest.fixture(scope="module")

@@ -1,0 +1,45 @@
+"""The API's documentation works without the internet, and its OpenAPI document cannot be changed by a request."""
+
+import re
+from collections import Counter
+
+try:
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+except ImportError:  # The `chrome` fixture skips, saying how to get it.
+    pass
+
+
+def test_docs_load_every_asset_from_the_app_itself(client):
+    page = client.get("/docs").text
+    assets = re.findall(r'(?:src|href)="([^"]+)"', page)
+    assert assets and all(asset.startswith("/docs/assets/") for asset in assets), assets
+    for asset in assets:
+        response = client.get(asset)
+        assert response.status_code == 200 and len(response.data) > 100, asset
+
+
+def test_the_openapi_document_names_each_operation_and_no_server_a_request_chose(client):
+    spec = client.get("/openapi.json", headers={"Host": "attacker.example"}).json
+    assert "servers" not in spec
+    operations = [operation for item in spec["paths"].values() for operation in item.values()]
+    ids = Counter(operation.get("operationId") for operation in operations)
+    assert None not in ids and max(ids.values()) == 1, ids
+
+
+def test_a_configured_public_url_is_the_only_server(published, monkeypatch):
+    from api_endpoint import create_app
+
+    monkeypatch.setenv("API_PUBLIC_URL", "https://warehouse.example.com/api")
+    client = create_app({"TESTING": True, "DATABASE_URL": published}).test_client()
+    spec = client.get("/openapi.json", headers={"Host": "attacker.example"}).json
+    assert spec["servers"] == [{"url": "https://warehouse.example.com/api"}]
+
+
+def test_swagger_ui_draws_every_operation_offline(chrome, live_server, client):
+    # The machine running the browser has no route to a CDN: whatever draws comes from the app.
+    paths = client.get("/openapi.json").json["paths"]
+    expected = sum(len(item) for item in paths.values())
+    chrome.get(f"{live_server}/docs")
+    WebDriverWait(chrome, 60).until(lambda driver: len(driver.find_elements(By.CSS_SELECTOR, ".opblock")) >= expected)
+    assert len(chrome.find_elements(By.CSS_SELECTOR, ".opblock")) == expected
