@@ -7,10 +7,11 @@ The load task returns the run's work (the models' bound parameters) or stops the
 
 import datetime as dt
 
-from airflow.sdk import DAG, Param, dag, task
+from airflow.sdk import DAG, Asset, Param, dag, task
 from airflow.sdk.exceptions import AirflowFailException
 from airflow.timetables.trigger import CronTriggerTimetable
 
+from warehouse.config import WAREHOUSE_DATABASE
 from warehouse.domain import Domain, RunContext, SourceError, import_string
 from warehouse.operators import FailingRowsCheckOperator, ModelOperator, RejectsReportOperator
 
@@ -33,6 +34,24 @@ def timetable(domain: Domain) -> CronTriggerTimetable | None:
         # Run once at the schedule's next tick, with no backlog of missed runs (there is no start_date).
         run_immediately=dt.timedelta(0),
     )
+
+
+def published_assets(domain: Domain) -> list[Asset]:
+    """The production tables a domain's publication writes, as Airflow Assets: the Airflow UI then draws each
+    DAG's lineage to its tables, and another DAG may be scheduled on them."""
+    assets = []
+    for path in domain.publish.models:
+        schema, _, name = path.partition("/")
+        if schema == "model_production":
+            table = name.rsplit("/", 1)[-1].removesuffix(".sql")
+            assets.append(
+                Asset(
+                    name=f"{schema}.{table}",
+                    uri=f"postgres://warehouse:5432/{WAREHOUSE_DATABASE}/{schema}/{table}",
+                    group="warehouse",
+                )
+            )
+    return assets
 
 
 def load_work(domain: Domain, params, dag_id: str, run_id: str, interval_end: dt.datetime) -> dict | None:
@@ -94,7 +113,12 @@ def build_dag(domain: Domain, doc_md: str | None = None) -> DAG:
             FailingRowsCheckOperator(task_id=f"check_{check.rsplit('/', 1)[-1][:-4]}", check=check, parameters=work)
             for check in domain.checks
         ]
-        publish = ModelOperator(task_id=domain.publish.task_id, models=domain.publish.models, parameters=work)
+        publish = ModelOperator(
+            task_id=domain.publish.task_id,
+            models=domain.publish.models,
+            parameters=work,
+            outlets=published_assets(domain),
+        )
 
         create_relations >> work >> stage >> [report, *build]
         # A domain with no build steps checks what staging made.

@@ -41,3 +41,18 @@ def test_data_checks_sit_between_staging_and_publication(dag_bag, dag_id):
     assert checks <= publish.upstream_task_ids
     for build in domain.build:
         assert checks <= dag.get_task(build.task_id).downstream_task_ids
+
+
+@pytest.mark.parametrize("dag_id", DAG_IDS)
+def test_publication_declares_every_production_table_it_writes_as_an_asset(dag_bag, dag_id):
+    from warehouse.models import render
+
+    domain = next(domain for domain in registry.domains() if domain.dag_id == dag_id)
+    publish = dag_bag.get_dag(dag_id).get_task(domain.publish.task_id)
+    written = {
+        render(path, domain.sql_dir).relation
+        for path in domain.publish.models
+        if render(path, domain.sql_dir).relation.startswith("model_production.")
+    }
+    assert written and {asset.name for asset in publish.outlets} == written
+    assert all(asset.uri.startswith("postgres://") for asset in publish.outlets)

@@ -298,3 +298,20 @@ def test_a_batch_that_fails_staging_is_quarantined_and_the_others_publish(run_da
     deliver(landing, EIGHT, 2, [flow(EIGHT, 2, 50, 50, 2, 20)])
     run_dag("telecom_kpis")
     assert kpi1(db, "5-minute", EIGHT) == [(2, 100), (3, 60), (1, 20)]
+
+
+def test_a_publication_records_an_asset_event_for_each_table_it_wrote(run_dag, db, landing):
+    from airflow.models.asset import AssetEvent
+    from airflow.utils.session import create_session
+
+    deliver(landing, EIGHT, 1, [flow(EIGHT, 1, 10, 10, 1, 10)])
+    run = run_dag("telecom_kpis")
+
+    with create_session() as session:
+        events = session.query(AssetEvent).filter(AssetEvent.source_run_id == run.run_id).all()
+        written = {event.asset.name for event in events}
+    assert written == {
+        "model_production.top_services_by_traffic",
+        "model_production.top_cells_by_unique_users",
+        "model_production.telecom_published_files",
+    }
