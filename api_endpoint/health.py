@@ -19,7 +19,7 @@ def published(connection: Connection, declared: PublishedQuery) -> CursorResult 
     return connection.execute(text(declared.query)) if exists else None
 
 
-def _plain(value):
+def plain(value):
     return value.isoformat() if hasattr(value, "isoformat") else value
 
 
@@ -49,7 +49,7 @@ def ready():
                 answer["replayed_through"] = replayed.isoformat() if replayed else None
             for fact in facts:
                 result = published(connection, fact)
-                answer[fact.name] = _plain(result.scalar() if result else None)
+                answer[fact.name] = plain(result.scalar() if result else None)
     except SQLAlchemyError as error:
         raise unavailable(error) from error
     return answer
@@ -92,7 +92,7 @@ def snapshots():
                 for listing in domain.listings:
                     result = published(connection, listing)
                     rows = result.mappings().all() if result else []
-                    listed[listing.name] = [{name: _plain(value) for name, value in row.items()} for row in rows]
+                    listed[listing.name] = [{name: plain(value) for name, value in row.items()} for row in rows]
                 if listed:
                     answer[domain.name] = listed
     except SQLAlchemyError as error:

@@ -130,3 +130,18 @@ def test_answers_carry_an_etag_revalidate_to_a_304_and_compress(client):
     assert again.status_code == 304 and again.get_data() == b""
     # Health answers are never kept.
     assert client.get("/ready").cache_control.no_store
+
+
+def test_the_front_page_links_every_domains_pages_and_says_what_each_published(client):
+    answer = client.get("/", headers={"Accept": "application/json"}).json
+    assert [domain["name"] for domain in answer["domains"]] == [domain.name for domain in registry.domains()]
+    vouchers = next(domain for domain in answer["domains"] if domain["name"] == "vouchers")
+    assert vouchers["facts"]["latest_voucher_snapshot"] == "2018-09-15"
+    assert vouchers["from_sample"] is False
+
+    page = client.get("/", headers={"Accept": "text/html"})
+    assert page.status_code == 200 and page.mimetype == "text/html"
+    for domain in registry.domains():
+        for linked in domain.pages:
+            assert f'href="{linked.path}"' in page.text
+    assert 'href="/docs"' in page.text and "2018-09-15" in page.text
