@@ -5,6 +5,7 @@ import datetime as dt
 from apiflask import APIBlueprint
 from flask import Response, render_template, request
 from marshmallow import ValidationError
+from sqlalchemy.exc import SQLAlchemyError
 
 from api_endpoint import db
 from api_endpoint.errors import ApiError
@@ -69,6 +70,12 @@ left join model_production.voucher_selection as selection
 KNOWN_COUNTRIES_QUERY = """
 select distinct country_code from model_production.voucher_selection
 where as_of_date = :as_of
+order by country_code
+"""
+
+LATEST_COUNTRIES_QUERY = """
+select distinct country_code from model_production.voucher_selection
+where as_of_date = (select max(as_of_date) from model_production.voucher_snapshots)
 order by country_code
 """
 
@@ -272,13 +279,29 @@ def _form_question(form) -> dict:
     return question
 
 
+def _latest_countries() -> list[str]:
+    """The latest snapshot's countries, for the form's drop-down; none (a text box) while the database is away."""
+    try:
+        return [row["country_code"] for row in db.fetch_all(LATEST_COUNTRIES_QUERY)]
+    except SQLAlchemyError:
+        return []
+
+
+QUESTION_FIELDS = ("customer_id", "country_code", "first_order_ts", "last_order_ts", "total_orders", "segment_name")
+
+
 @bp.route("/search_voucher", methods=["GET", "POST"])
 @bp.doc(responses={200: {"description": "An HTML form.", "content": {"text/html": {}}}})
 def search_voucher():
-    """Ask the voucher question through an HTML form."""
+    """Ask the voucher question through an HTML form.
+
+    The form sends its question as query parameters, so an answer is a link that can be shared or bookmarked
+    (`/search_voucher?country_code=Peru&total_orders=5&...`); a form POST is answered the same way.
+    """
     values, result, error, status = {}, None, None, 200
-    if request.method == "POST":
-        values = request.form.to_dict()
+    asked = request.form if request.method == "POST" else request.args
+    if any(field in asked for field in QUESTION_FIELDS):
+        values = asked.to_dict()
         try:
             result = answer(VoucherQuestion().load(_form_question(values)))
         except ValidationError as invalid:
@@ -290,7 +313,13 @@ def search_voucher():
         except ApiError as refused:
             status = refused.status_code
             error = {"message": refused.message, "details": refused.detail}
+    countries = _latest_countries() if status != 503 else []
     html = render_template(
-        "vouchers/search_voucher.html", values=values, result=result, error=error, segment_types=SEGMENT_TYPES
+        "vouchers/search_voucher.html",
+        values=values,
+        result=result,
+        error=error,
+        segment_types=SEGMENT_TYPES,
+        countries=countries,
     )
     return html, status, {"Content-Type": "text/html; charset=utf-8"}

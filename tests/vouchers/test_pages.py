@@ -40,7 +40,10 @@ def test_selection_criteria_bad_as_of_is_400(client):
 def test_search_voucher_form_renders(client):
     response = client.get("/search_voucher")
     assert response.status_code == 200
-    assert '<form method="post"' in response.get_data(as_text=True)
+    page = response.get_data(as_text=True)
+    # The question travels in the URL, so an answer can be linked; the countries are the latest snapshot's.
+    assert '<form method="get"' in page
+    assert '<option value="Chile"' in page and '<option value="Peru"' in page
 
 
 def test_search_voucher_answers(client):
@@ -85,3 +88,25 @@ def test_openapi_document_describes_every_endpoint(client):
     assert voucher["summary"] == "Choose the voucher amount for a customer."
     assert {"400", "404", "415", "422"} <= set(voucher["responses"])
     assert client.get("/docs").status_code == 200
+
+
+def test_search_voucher_answers_a_link(client):
+    response = client.get(
+        "/search_voucher?country_code=Peru&first_order_ts=2017-05-03+00:00:00&last_order_ts=2018-06-07+00:00:00"
+        "&total_orders=5&segment_name=frequent_segment"
+    )
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert 'id="answer"' in page and "2640.00" in page
+    assert '<option value="Peru" selected>' in page
+
+
+def test_search_voucher_shows_why_a_country_has_no_answer(client):
+    response = client.get(
+        "/search_voucher?country_code=peru&first_order_ts=2017-05-03+00:00:00&last_order_ts=2018-06-07+00:00:00"
+        "&total_orders=5&segment_name=frequent_segment"
+    )
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422
+    # The reason the JSON gives, on the page too: which countries there are.
+    assert "country_code" in page and "must be one of [&#39;Chile&#39;, &#39;Peru&#39;]" in page
