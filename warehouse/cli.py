@@ -504,6 +504,8 @@ def ensure_env_file() -> None:
         )
     }
     generated["AIRFLOW_FERNET_KEY"] = base64.urlsafe_b64encode(os.urandom(32)).decode()
+    # The containers run as this user, as Airflow's compose file asks (root's files would stay root's: 50000).
+    generated["AIRFLOW_UID"] = str(os.getuid() or 50000)
     kept = env_file.read_text() if env_file.exists() else ""
     named = {line.partition("=")[0].strip() for line in kept.splitlines()}
     missing = [f"{name}={value}" for name, value in generated.items() if name not in named]
@@ -565,7 +567,7 @@ def run_compose(compose: list[str], detach: bool) -> None:
             "-T",
             "airflow-api-server",
             "cat",
-            "/opt/airflow/simple_auth_manager_passwords.json.generated",
+            "/opt/airflow/state/simple_auth_manager_passwords.json.generated",
         ],
         capture_output=True,
         text=True,

@@ -74,6 +74,18 @@ def test_docker_compose_file_is_valid(tmp_path):
         environment = services[name]["environment"]
         for url in ("AIRFLOW__DATABASE__SQL_ALCHEMY_CONN", "AIRFLOW_CONN_WAREHOUSE", "WAREHOUSE_URL"):
             assert "://warehouse_pipeline:v@" in environment[url], (name, url)
+    # Airflow's containers run as AIRFLOW_UID (airflow-init as root, to hand the volumes over), keep the login
+    # in the state volume, and read the DAGs, models and platform from the checkout.
+    for name in ("airflow-scheduler", "airflow-api-server", "airflow-dag-processor", "airflow-worker"):
+        service = services[name]
+        assert service["user"] == "50000:0", name
+        assert service["environment"]["AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE"].startswith(
+            "/opt/airflow/state/"
+        )
+        mounted = {volume.split(":")[1] for volume in service["volumes"]}
+        assert {"/opt/warehouse/dags", "/opt/warehouse/sql", "/opt/warehouse/warehouse"} <= mounted, name
+    assert services["airflow-init"]["user"] == "0:0"
+    assert 'chown -R "50000:0" /opt/airflow/state /opt/airflow/logs' in services["airflow-init"]["command"][-1]
     # Compose cannot read the registry: every domain's source setting must reach the Airflow containers.
     sources = {setting.name for domain in registry.domains() for setting in domain.sources}
     assert sources <= set(services["airflow-scheduler"]["environment"])
