@@ -7,13 +7,14 @@ from dataclasses import dataclass
 from urllib.parse import urlencode
 
 from apiflask import APIBlueprint, Schema
-from flask import Response, request
+from flask import Response, render_template, request
 
 from api_endpoint import db
 from api_endpoint.negotiation import preferred
+from api_endpoint.telecom.page import intervals, kpi_charts
 from api_endpoint.telecom.schemas import KpiQuery, TopCell, TopService
 
-bp = APIBlueprint("telecom", __name__, tag="Network KPIs")
+bp = APIBlueprint("telecom", __name__, tag="Network KPIs", template_folder="templates")
 
 
 @dataclass(frozen=True)
@@ -27,6 +28,9 @@ class Kpi:
     measure: str
     schema: type[Schema]
     summary: str
+    # How the page names what is ranked and what it is ranked by.
+    noun: str
+    unit: str
 
     @property
     def selected(self) -> str:
@@ -77,6 +81,8 @@ KPIS = [
         "total_bytes",
         TopService,
         "List the top 3 services by traffic (uplink + downlink bytes) per interval.",
+        "services",
+        "bytes",
     ),
     Kpi(
         "kpi2",
@@ -86,13 +92,15 @@ KPIS = [
         "number_of_unique_users",
         TopCell,
         "List the top 3 cells by distinct users per interval; an hour counts users distinct over the hour.",
+        "cells",
+        "unique users",
     ),
 ]
 SELECTION = (
     "Intervals are selected with `start >= from` and `end <= to`, in UTC; `interval` keeps one granularity. "
     "`Accept: text/csv` or `format=csv` gives a CSV file. Pages are `limit` rows from `offset`: `Content-Range` "
     'says which (with the total when the request sends `Prefer: count=exact`), and `Link: rel="next"` points '
-    "to the next page when this one is full."
+    "to the next page when this one is full. A browser gets a page with a chart (`Accept: text/html`)."
 )
 
 
@@ -121,19 +129,38 @@ def _csv(rows: list[dict], columns: list[str]) -> Response:
     return Response(out.getvalue(), mimetype="text/csv")
 
 
+def _page(kpi: Kpi, filters: dict, rows: list[dict], headers: dict) -> str:
+    grouped = intervals(rows, kpi.ranked_id, kpi.measure)
+    query = {key: value for key, value in request.args.items() if key != "format"}
+    return render_template(
+        "telecom/kpi.html",
+        kpi=kpi,
+        filters=filters,
+        values=request.args,
+        grouped=grouped,
+        charts=kpi_charts(grouped, kpi.noun, kpi.unit),
+        json_url=f"{request.path}?{urlencode({**query, 'format': 'json'})}",
+        csv_url=f"{request.path}?{urlencode({**query, 'format': 'csv'})}",
+        next_url=headers.get("Link", "").partition(">")[0].lstrip("<") or None,
+        kpis=KPIS,
+    )
+
+
 def _register(kpi: Kpi) -> None:
     columns = ["interval_start_timestamp", "interval_end_timestamp", kpi.ranked_id, kpi.measure, "interval"]
 
     def view(filters):
         rows = kpi.rows(filters)
         headers = _page_headers(kpi, filters, rows)
-        wants_csv = filters.get("format") == "csv" or (
-            "format" not in filters and preferred("application/json", "text/csv") == "text/csv"
+        wanted = {"csv": "text/csv", "json": "application/json"}.get(filters.get("format")) or preferred(
+            "application/json", "text/csv", "text/html"
         )
-        if wants_csv:
+        if wanted == "text/csv":
             response = _csv(rows, columns)
             response.headers.update(headers)
             return response
+        if wanted == "text/html":
+            return Response(_page(kpi, filters, rows, headers), mimetype="text/html", headers=headers)
         return rows, 200, headers
 
     view.__name__ = kpi.endpoint

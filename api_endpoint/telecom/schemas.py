@@ -1,7 +1,7 @@
 """KPI request and response schemas; they validate input and generate the OpenAPI document."""
 
 from apiflask import Schema, fields, validators
-from marshmallow import ValidationError, validates_schema
+from marshmallow import ValidationError, pre_load, validates_schema
 
 from api_endpoint.schemas import QueryParameters, UtcTimestamp
 
@@ -18,6 +18,11 @@ class KpiQuery(QueryParameters):
         validate=validators.OneOf(["json", "csv"]),
         metadata={"description": "`csv` for a CSV file (as `Accept: text/csv`); JSON otherwise."},
     )
+
+    @pre_load
+    def empty_is_absent(self, data, **kwargs):
+        """A parameter sent empty, as a form sends a field left blank, is one not sent."""
+        return {key: value for key, value in data.items() if value != ""}
 
     @validates_schema
     def from_before_to(self, data, **kwargs):

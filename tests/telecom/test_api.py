@@ -1,5 +1,7 @@
 """GET /kpi1 and /kpi2: filters, pagination, the seed's JSON shape, and every parameter error."""
 
+import re
+
 import pytest
 
 
@@ -172,3 +174,31 @@ def test_kpi_pages_say_their_range_and_link_the_next(client):
     last = client.get(f"/kpi1?interval=5-minute&limit=2&offset={total - 1}")
     assert last.headers["Content-Range"] == f"{total - 1}-{total - 1}/*" and "Link" not in last.headers
     assert client.get("/kpi1?interval=5-minute&offset=1000").headers["Content-Range"] == "*/*"
+
+
+@pytest.mark.parametrize("path", ["/kpi1", "/kpi2"])
+def test_a_browser_gets_a_chart_of_the_same_rows(client, path):
+    from xml.etree import ElementTree
+
+    rows = client.get(path, headers={"Accept": "application/json"}).json
+    page = client.get(path, headers={"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"})
+    assert page.status_code == 200 and page.mimetype == "text/html"
+    assert "Accept" in page.headers["Vary"]
+    html = page.get_data(as_text=True)
+    # One chart per granularity, one bar segment per row, one table row per interval, and links to the same
+    # rows as JSON and CSV.
+    charts = [ElementTree.fromstring(chart + "</svg>") for chart in re.findall(r"<svg.*?(?=</svg>)", html, re.S)]
+    assert [chart.get("id") for chart in charts] == ["kpi-chart-5-minute", "kpi-chart-1-hour"]
+    bars = [bar for chart in charts for bar in chart.findall(".//{http://www.w3.org/2000/svg}rect[@class]")]
+    assert len(bars) == len(rows)
+    assert html.count("<tr><td") == len({(row["interval_start_timestamp"], row["interval"]) for row in rows})
+    assert f'href="{path}?format=json"' in html and f'href="{path}?format=csv"' in html
+    assert client.get(f"{path}?format=json", headers={"Accept": "text/html"}).json == rows
+
+
+def test_the_kpi_pages_form_may_leave_fields_blank(client):
+    response = client.get("/kpi1?from=&to=&interval=1-hour&limit=3", headers={"Accept": "application/json"})
+    assert response.status_code == 200
+    assert {row["interval"] for row in response.json} == {"1-hour"}
+    page = client.get("/kpi1?from=&to=&interval=&limit=1", headers={"Accept": "text/html"}).get_data(as_text=True)
+    assert 'id="next-page" href="/kpi1?from=&amp;to=&amp;interval=&amp;limit=1&amp;offset=1"' in page

@@ -3,7 +3,7 @@
 from pathlib import Path
 
 from warehouse import config
-from warehouse.domain import Bench, Domain, Fact, Listing, Schedule, Step
+from warehouse.domain import Bench, Domain, Fact, Listing, Page, Schedule, Step
 
 TELECOM_LANDING_DIR = config.setting(
     "TELECOM_LANDING_DIR",
@@ -60,6 +60,7 @@ DOMAIN = Domain(
         ],
     ),
     blueprint="api_endpoint.telecom:bp",
+    pages=[Page("Top services", "/kpi1"), Page("Top cells", "/kpi2")],
     listings=[
         Listing(
             "coverage",
