@@ -42,6 +42,16 @@ segment as (
         end between rules.min_value and coalesce(rules.max_value, 2147483647)
     order by rules.min_value
     limit 1
+),
+
+-- The snapshot's spelling of the country, whatever the case it was asked in (an exact match first).
+country as (
+    select known.country_code
+    from model_production.voucher_selection as known
+    inner join snapshot on snapshot.as_of_date = known.as_of_date
+    where lower(known.country_code) = lower(:country_code)
+    order by known.country_code = :country_code desc
+    limit 1
 )
 
 select
@@ -49,10 +59,7 @@ select
     snapshot.from_sample,
     snapshot.as_of_date - cast(:last_order_date as date) as days_since_last_order,
     segment.segment_name,
-    exists (
-        select 1 from model_production.voucher_selection as known
-        where known.as_of_date = snapshot.as_of_date and known.country_code = :country_code
-    ) as country_known,
+    country.country_code,
     selection.voucher_amount,
     selection.voucher_uses,
     selection.segment_uses,
@@ -60,9 +67,10 @@ select
     selection.runner_up_voucher_uses
 from snapshot
 left join segment on true
+left join country on true
 left join model_production.voucher_selection as selection
     on selection.as_of_date = snapshot.as_of_date
-    and selection.country_code = :country_code
+    and selection.country_code = country.country_code
     and selection.segment_type = :segment_type
     and selection.segment_name = segment.segment_name
 """
@@ -137,7 +145,7 @@ def answer(question: dict) -> dict:
     )
     if row is None:
         raise no_snapshot(as_of)
-    if not row["country_known"]:
+    if row["country_code"] is None:
         known = [known["country_code"] for known in db.fetch_all(KNOWN_COUNTRIES_QUERY, as_of=row["as_of_date"])]
         raise ApiError(
             422,
@@ -161,7 +169,7 @@ def answer(question: dict) -> dict:
         raise ApiError(
             404,
             "no_answer",
-            f"no voucher was used in {question['country_code']} segment {row['segment_name']}",
+            f"no voucher was used in {row['country_code']} segment {row['segment_name']}",
             {"segment_name": row["segment_name"], "as_of": row["as_of_date"].isoformat()},
         )
     runner_up = None
@@ -176,7 +184,7 @@ def answer(question: dict) -> dict:
         "segment_name": row["segment_name"],
         "as_of": row["as_of_date"],
         "from_sample": row["from_sample"],
-        "country_code": question["country_code"],
+        "country_code": row["country_code"],
         "customer_id": question.get("customer_id"),
         "total_orders": question["total_orders"],
         "days_since_last_order": row["days_since_last_order"],

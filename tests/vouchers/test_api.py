@@ -246,3 +246,10 @@ def test_snapshots_name_each_snapshots_file_and_its_row_accounting(client):
         "rejected_rows": 0,
         "duplicate_rows": 0,
     }
+
+
+@pytest.mark.parametrize("spelled", ["peru", "PERU", "pErU"])
+def test_a_country_is_known_whatever_its_case(client, spelled):
+    response = ask(client, country_code=spelled)
+    assert response.status_code == 200
+    assert response.json["country_code"] == "Peru" and response.json["voucher_amount"] == 2640.0
