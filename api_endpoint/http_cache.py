@@ -16,7 +16,11 @@ def init_app(app: Flask) -> None:
 
     @app.after_request
     def validators(response: Response) -> Response:
+        # A streamed answer (a CSV file) is sent as it is written: hashing it would hold it whole in memory.
         if request.method != "GET" or response.status_code != 200 or response.direct_passthrough:
+            return response
+        if response.is_streamed:
+            response.cache_control.no_cache = True
             return response
         if request.blueprint == "health":
             response.cache_control.no_store = True

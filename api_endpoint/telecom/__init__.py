@@ -1,8 +1,6 @@
 """Network KPIs: the top 3 services by traffic and the top 3 cells by unique users, per interval."""
 
-import csv
 import datetime as dt
-import io
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
@@ -10,7 +8,7 @@ from apiflask import APIBlueprint, Schema
 from flask import Response, render_template, request
 
 from api_endpoint import db
-from api_endpoint.negotiation import preferred
+from api_endpoint.negotiation import csv_response, preferred
 from api_endpoint.telecom.page import intervals, kpi_charts
 from api_endpoint.telecom.schemas import KpiQuery, TopCell, TopService
 
@@ -121,14 +119,6 @@ def _page_headers(kpi: Kpi, filters: dict, rows: list[dict]) -> dict:
     return headers
 
 
-def _csv(rows: list[dict], columns: list[str]) -> Response:
-    out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=columns, lineterminator="\n")
-    writer.writeheader()
-    writer.writerows(rows)
-    return Response(out.getvalue(), mimetype="text/csv")
-
-
 def _page(kpi: Kpi, filters: dict, rows: list[dict], headers: dict) -> str:
     grouped = intervals(rows, kpi.ranked_id, kpi.measure)
     query = {key: value for key, value in request.args.items() if key != "format"}
@@ -156,7 +146,7 @@ def _register(kpi: Kpi) -> None:
             "application/json", "text/csv", "text/html"
         )
         if wanted == "text/csv":
-            response = _csv(rows, columns)
+            response = csv_response(rows, columns, f"{kpi.endpoint}.csv")
             response.headers.update(headers)
             return response
         if wanted == "text/html":

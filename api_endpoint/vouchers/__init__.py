@@ -9,7 +9,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from api_endpoint import db
 from api_endpoint.errors import ApiError
-from api_endpoint.negotiation import preferred
+from api_endpoint.negotiation import csv_response, preferred
 from api_endpoint.schemas import require_json_object
 from api_endpoint.vouchers.schemas import (
     SEGMENT_TYPES,
@@ -267,14 +267,43 @@ def selection_criteria(query):
     A browser gets an HTML table; send `Accept: application/json` for JSON.
     """
     result = criteria(query.get("as_of"))
-    if preferred("text/html", "application/json") == "text/html":
+    wanted = {"csv": "text/csv", "json": "application/json", "html": "text/html"}.get(query.get("format")) or (
+        preferred("text/html", "application/json", "text/csv")
+    )
+    # A Response passes through the output schema untouched.
+    if wanted == "text/csv":
+        return csv_response(_criteria_rows(result), CRITERIA_COLUMNS, f"selection_criteria-{result['as_of']}.csv")
+    if wanted == "text/html":
         countries = sorted({each["country_code"] for segment in result["segments"] for each in segment["answers"]})
-        # A Response passes through the output schema untouched.
         return Response(
             render_template("vouchers/selection_criteria.html", result=result, countries=countries),
             mimetype="text/html",
         )
     return result
+
+
+CRITERIA_COLUMNS = [
+    "as_of",
+    "from_sample",
+    "segment_type",
+    "segment_name",
+    "measure",
+    "min_value",
+    "max_value",
+    "country_code",
+    "voucher_amount",
+    "voucher_uses",
+    "segment_uses",
+    "runner_up_voucher_amount",
+]
+
+
+def _criteria_rows(result: dict):
+    """The criteria flat, a row per segment and country (a segment no country used is one row without one)."""
+    for segment in result["segments"]:
+        rule = {key: segment[key] for key in ("segment_type", "segment_name", "measure", "min_value", "max_value")}
+        for answer in segment["answers"] or [{}]:
+            yield {"as_of": result["as_of"], "from_sample": result["from_sample"], **rule, **answer}
 
 
 def _form_question(form) -> dict:

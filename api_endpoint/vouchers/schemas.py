@@ -61,6 +61,10 @@ class VoucherAnswer(Schema):
 
 class CriteriaQuery(Schema):
     as_of = fields.Date(metadata={"description": "Snapshot date; the latest when absent."})
+    format = fields.String(
+        validate=validators.OneOf(["html", "json", "csv"]),
+        metadata={"description": "`csv` for a CSV file (as `Accept: text/csv`), `json`, or `html`; else by Accept."},
+    )
 
 
 class SegmentAnswer(Schema):

@@ -1,5 +1,11 @@
 """The voucher pages, the criteria as JSON, and the voucher endpoints in the OpenAPI document."""
 
+import csv
+import io
+import re
+
+import pytest
+
 
 def test_selection_criteria_html_for_a_browser(client):
     response = client.get("/selection_criteria", headers={"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"})
@@ -110,3 +116,24 @@ def test_search_voucher_shows_why_a_country_has_no_answer(client):
     assert response.status_code == 422
     # The reason the JSON gives, on the page too: which countries there are.
     assert "country_code" in page and "must be one of [&#39;Chile&#39;, &#39;Peru&#39;]" in page
+
+
+def test_the_criteria_page_draws_each_answers_share_as_a_bar(client):
+    result = client.get("/selection_criteria", headers={"Accept": "application/json"}).json
+    page = client.get("/selection_criteria", headers={"Accept": "text/html"}).get_data(as_text=True)
+    answers = [answer for segment in result["segments"] for answer in segment["answers"]]
+    widths = [float(width) for width in re.findall(r'<rect class="used" width="([0-9.]+)"', page)]
+    assert sorted(widths) == sorted(round(80 * a["voucher_uses"] / a["segment_uses"], 2) for a in answers)
+    assert 'href="?format=csv&amp;as_of=2018-09-15"' in page
+
+
+@pytest.mark.parametrize("asked", [{"headers": {"Accept": "text/csv"}}, {"query_string": {"format": "csv"}}])
+def test_the_criteria_come_as_csv(client, asked):
+    response = client.get("/selection_criteria", **asked)
+    assert response.status_code == 200 and response.mimetype == "text/csv"
+    assert 'filename="selection_criteria-2018-09-15.csv"' in response.headers["Content-Disposition"]
+    rows = list(csv.DictReader(io.StringIO(response.get_data(as_text=True))))
+    result = client.get("/selection_criteria?format=json").json
+    assert len(rows) == sum(max(len(segment["answers"]), 1) for segment in result["segments"])
+    peru = next(row for row in rows if row["country_code"] == "Peru" and row["segment_name"] == "5-13")
+    assert peru["voucher_amount"] == "2640.0" and peru["as_of"] == "2018-09-15"
