@@ -2,7 +2,7 @@
 
 from apiflask import APIFlask
 
-from api_endpoint import db, docs, errors, health, home, http_cache, negotiation, sample
+from api_endpoint import db, docs, errors, health, home, http_cache, negotiation, quality, sample
 from api_endpoint.errors import ERROR_SCHEMA
 from warehouse import config, registry
 from warehouse.domain import import_string
@@ -46,6 +46,7 @@ def create_app(test_config: dict | None = None) -> APIFlask:
     sample.init_app(app)
     app.register_blueprint(health.bp)
     app.register_blueprint(home.bp)
+    app.register_blueprint(quality.bp)
     for domain in domains:
         if domain.blueprint:
             app.register_blueprint(import_string(domain.blueprint))

@@ -173,6 +173,8 @@ def materialise(connection: psycopg.Connection, model: Model, parameters: Mappin
         cursor.execute(model.sql, parameters or None)
         return max(cursor.rowcount, 0)
     if model.materialized == "view":
+        # Every DAG's first step replaces the platform's views: two at once would collide in the catalog.
+        cursor.execute("select pg_advisory_xact_lock(hashtext(%s))", (model.relation,))
         cursor.execute(
             sql.SQL("create or replace view {} as {}").format(_identifier(model.relation), sql.SQL(model.sql))
         )

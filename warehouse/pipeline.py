@@ -21,6 +21,8 @@ PLATFORM_RELATIONS = [
     "audit/load_batches.sql",
     "audit/rejected_rows.sql",
     "audit/quarantined_batches.sql",
+    "model_production/platform/batch_quality.sql",
+    "model_production/platform/batch_rejects.sql",
 ]
 
 
