@@ -117,11 +117,13 @@ def copy_batch(
     dag_id: str | None = None,
     run_id: str | None = None,
     is_sample: bool = False,
+    analyze: bool = True,
 ) -> Batch:
     """COPY `chunks` (CSV, or COPY's text format) into raw `table` as one new batch, in one transaction.
 
     If the transaction fails part way, neither the batch nor any of its rows exist, so a retry starts clean.
-    `is_sample` records, in the batch's lineage, that the file is the generated sample.
+    `is_sample` records, in the batch's lineage, that the file is the generated sample. The table's statistics
+    are refreshed with the batch (`analyze`), unless the caller loads several files and analyzes once after.
     """
     schema_name, table_name = table.split(".")
     copy_statement = sql.SQL("copy {} ({}) from stdin (format {})").format(
@@ -150,8 +152,18 @@ def copy_batch(
                     copy.write(chunk)
             row_count = cursor.rowcount
         connection.execute("update audit.load_batches set row_count = %s where batch_id = %s", (row_count, batch_id))
+        # Staging runs next, before autovacuum would notice the new rows: without fresh statistics the planner
+        # takes the new batch for empty, and a self-join over it becomes a nested loop over every row.
+        if analyze:
+            analyze_table(connection, table)
     log.info("loaded %d rows of %s into %s as batch %d", row_count, source_name, table, batch_id)
     return Batch(batch_id=batch_id, row_count=row_count, reused=False)
+
+
+def analyze_table(connection: psycopg.Connection, table: str) -> None:
+    """Refresh a table's planner statistics (in a savepoint when a transaction is open)."""
+    with connection.transaction():
+        connection.execute(sql.SQL("analyze {}").format(sql.Identifier(*table.split("."))))
 
 
 def is_parquet(path: Path) -> bool:

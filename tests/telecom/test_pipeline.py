@@ -315,3 +315,31 @@ def test_a_publication_records_an_asset_event_for_each_table_it_wrote(run_dag, d
         "model_production.top_cells_by_unique_users",
         "model_production.telecom_published_files",
     }
+
+
+def test_a_run_reads_only_the_files_that_changed_since_it_last_read_them(run_dag, db, landing, monkeypatch):
+    import os
+
+    from warehouse import loading
+    from warehouse.domains.telecom.source import load_landing
+
+    first = deliver(landing, EIGHT, 1, [flow(EIGHT, 1, 10, 10, 1, 10)])
+    deliver(landing, EIGHT, 2, [flow(EIGHT, 2, 10, 10, 2, 20)])
+    run_dag("telecom_kpis")
+    hashed = []
+    checksum = loading.file_checksum
+    monkeypatch.setattr(loading, "file_checksum", lambda path: hashed.append(path.name) or checksum(path))
+
+    # Nothing new: no file is opened.
+    assert load_landing(db, landing) == [] and hashed == []
+    # A new file is read; so is one touched but unchanged, which loads nothing.
+    new = deliver(landing, EIGHT + FIVE_MINUTES, 1, [flow(EIGHT + FIVE_MINUTES, 3, 10, 10, 3, 30)])
+    os.utime(first, ns=(first.stat().st_atime_ns, first.stat().st_mtime_ns + 1_000_000_000))
+    batches = load_landing(db, landing)
+    assert sorted(hashed) == sorted([first.name, new.name])
+    assert [
+        db.execute("select source_name from audit.load_batches where batch_id = %s", (batch.batch_id,)).fetchone()[0]
+        for batch in batches
+    ] == [new.name]
+    hashed.clear()
+    assert load_landing(db, landing) == [] and hashed == []

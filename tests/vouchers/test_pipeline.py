@@ -189,7 +189,8 @@ def production_tables(connection) -> dict[str, list[tuple]]:
     tables = [
         name
         for (name,) in connection.execute(
-            "select table_name from information_schema.tables where table_schema = 'model_production' order by 1"
+            "select table_name from information_schema.tables "
+            "where table_schema = 'model_production' and table_type = 'BASE TABLE' order by 1"
         )
     ]
     return {

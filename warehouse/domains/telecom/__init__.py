@@ -29,6 +29,7 @@ DOMAIN = Domain(
         "audit/rejected_files.sql",
         "raw/telecom/ipflow_records.sql",
         "state/telecom/telecom_staged_batches.sql",
+        "state/telecom/telecom_seen_files.sql",
         "state/telecom/telecom_dirty_intervals.sql",
         "model_staging/telecom/_stg_telecom__ipflow.sql",
     ],

@@ -83,13 +83,23 @@ def file_problem(path: Path) -> str | None:
 def load_landing(
     connection: psycopg.Connection, folder: Path, *, dag_id: str | None = None, run_id: str | None = None
 ) -> list[loading.Batch]:
-    """Load every file not yet loaded with its current content; return the new batches."""
+    """Load every file not yet loaded with its current content; return the new batches.
+
+    A file whose size and modification time are those it had when last read is not read again; any other is
+    hashed, and loaded unless that content is already its latest batch or was refused.
+    """
     batches = []
+    seen = seen_files(connection)
     for path in landed_files(folder):
+        status = path.stat()
+        quick = (status.st_size, status.st_mtime_ns)
+        if seen.get(path.name) == quick:
+            continue
         checksum = loading.file_checksum(path)
         if loading.latest_batch(connection, SOURCE_KIND, path.name, checksum) or _already_refused(
             connection, path.name, checksum
         ):
+            remember_seen(connection, path.name, quick, checksum)
             continue
         problem = file_problem(path)
         if problem:
@@ -102,6 +112,7 @@ def load_landing(
                     """,
                     (SOURCE_KIND, path.name, checksum, problem, dag_id, run_id),
                 )
+            remember_seen(connection, path.name, quick, checksum)
             continue
         batches.append(
             loading.copy_batch(
@@ -116,9 +127,37 @@ def load_landing(
                 dag_id=dag_id,
                 run_id=run_id,
                 is_sample=loading.is_generated_sample(folder),
+                analyze=False,
             )
         )
+        # Only once the file's batch is committed: a load that failed leaves the file to be read again.
+        remember_seen(connection, path.name, quick, checksum)
+    if batches:
+        # Once for all the files, before staging plans its queries over them.
+        loading.analyze_table(connection, RAW_TABLE)
     return batches
+
+
+def seen_files(connection: psycopg.Connection) -> dict[str, tuple[int, int]]:
+    """The size and modification time (ns) at which each landed file was last read, by name."""
+    rows = connection.execute("select source_name, size_bytes, modified_ns from state.telecom_seen_files").fetchall()
+    return {name: (size, modified) for name, size, modified in rows}
+
+
+def remember_seen(connection: psycopg.Connection, name: str, quick: tuple[int, int], checksum: str) -> None:
+    with connection.transaction():
+        connection.execute(
+            """
+            insert into state.telecom_seen_files (source_name, size_bytes, modified_ns, source_checksum)
+            values (%s, %s, %s, %s)
+            on conflict (source_name) do update set
+                size_bytes = excluded.size_bytes,
+                modified_ns = excluded.modified_ns,
+                source_checksum = excluded.source_checksum,
+                seen_at = now()
+            """,
+            (name, *quick, checksum),
+        )
 
 
 def _already_refused(connection: psycopg.Connection, name: str, checksum: str) -> bool:
