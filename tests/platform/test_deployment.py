@@ -132,6 +132,26 @@ def back_within(seconds: float, env: dict, since: dt.datetime) -> tuple[bool, st
         time.sleep(1)
 
 
+def next_scheduled_run(dag_id: str, since: dt.datetime, env: dict, timeout: float) -> dict | None:
+    """Wait for the first scheduled run of `dag_id` that started after `since` to end; return it (or None)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        listing = quickstart("airflow", "dags", "list-runs", dag_id, "-o", "json", env=env, check=False).stdout
+        runs = json.loads(next((line for line in listing.splitlines() if line.startswith("[")), "[]"))
+        later = [
+            run
+            for run in runs
+            if run["run_id"].startswith("scheduled__")
+            and run.get("start_date")
+            and dt.datetime.fromisoformat(run["start_date"]) > since
+        ]
+        ended = [run for run in later if run["state"] in ("success", "failed")]
+        if ended:
+            return min(ended, key=lambda run: run["start_date"])
+        time.sleep(10)
+    return None
+
+
 def process_tree(pids: list[int]) -> set[int]:
     """The processes and all their descendants."""
     found, todo = set(), list(pids)
@@ -271,10 +291,15 @@ def test_quickstart_runs_serves_and_stops(tmp_path):
         assert f"API: alive on :{api_port}, not ready: database_unavailable" in status, status
         time.sleep(10)
         subprocess.run([*server, "start"], env=env, check=True, capture_output=True)
-        back, report = back_within(30, env, since=dt.datetime.now(dt.UTC))
+        returned = dt.datetime.now(dt.UTC)
+        back, report = back_within(30, env, since=returned)
         assert back, report
         after = trigger_and_wait("asset_metrics", {}, lambda *args: quickstart("airflow", *args, env=env, check=False))
         assert after.state == "success"
+        # And the schedule goes on by itself: telecom_kpis runs every five minutes, and its next scheduled run
+        # after the database's return succeeds.
+        scheduled = next_scheduled_run("telecom_kpis", returned, env, timeout=480)
+        assert scheduled and scheduled["state"] == "success", scheduled
 
         # A first run that fails leaves the API serving what was published before, and says where to look.
         quickstart("stop", env=env)
