@@ -18,6 +18,25 @@ def asset(name: str):
     return send_from_directory(swagger_ui_path, name, max_age=86400)
 
 
+# Answered without the database: everything else answers 503 JSON while the database is away.
+NO_DATABASE = {"/check_status", "/docs", "/openapi.json"}
+UNAVAILABLE = {
+    "description": "The warehouse database is unavailable (`database_unavailable`) or refused the API's login "
+    "(`database_login_refused`).",
+    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/HTTPError"}}},
+}
+
+
+def document_unavailable(spec: dict) -> dict:
+    """Add the 503 every database-backed operation can answer to the generated document."""
+    for path, item in spec["paths"].items():
+        if path in NO_DATABASE:
+            continue
+        for operation in item.values():
+            operation["responses"].setdefault("503", UNAVAILABLE)
+    return spec
+
+
 def init_app(app: APIFlask) -> None:
     app.config.update(
         SWAGGER_UI_CSS=f"{ASSETS}/swagger-ui.css",
@@ -29,3 +48,4 @@ def init_app(app: APIFlask) -> None:
         SERVERS=[{"url": config.API_PUBLIC_URL.value()}] if config.API_PUBLIC_URL.is_set() else None,
     )
     app.register_blueprint(bp)
+    app.spec_processor(document_unavailable)

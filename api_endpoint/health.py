@@ -30,7 +30,47 @@ def check_status():
     return "Active!", 200, {"Content-Type": "text/plain; charset=utf-8"}
 
 
+READY_SCHEMA = {
+    "type": "object",
+    "properties": {
+        "status": {"type": "string", "enum": ["ready"]},
+        "database": {"type": "string", "enum": ["ok"]},
+        "database_role": {"type": "string", "enum": ["primary", "replica"]},
+        "replayed_through": {
+            "type": ["string", "null"],
+            "format": "date-time",
+            "description": "On a replica: when the newest transaction it has applied committed on the primary.",
+        },
+    },
+    "required": ["status", "database", "database_role"],
+    "additionalProperties": {
+        "description": "Each domain's facts: its latest snapshot or interval (null before its first publication), "
+        "and whether it serves the generated sample.",
+        "type": ["string", "boolean", "null"],
+    },
+}
+
+
 @bp.get("/ready")
+@bp.doc(
+    responses={
+        200: {
+            "description": "The database answers; what each domain has published.",
+            "content": {
+                "application/json": {
+                    "schema": READY_SCHEMA,
+                    "example": {
+                        "status": "ready",
+                        "database": "ok",
+                        "database_role": "primary",
+                        "latest_voucher_snapshot": "2018-09-15",
+                        "voucher_snapshot_from_sample": False,
+                    },
+                }
+            },
+        }
+    }
+)
 def ready():
     """Say whether the database answers, whether it is a replica, and what each domain has published.
 
@@ -78,7 +118,19 @@ SNAPSHOTS_EXAMPLE = {
         200: {
             "description": "By domain, what it has published, newest first, with the file each came from (its name "
             "and sha256) and how its rows were accounted; the KPIs say which intervals they cover.",
-            "content": {"application/json": {"example": SNAPSHOTS_EXAMPLE}},
+            "content": {
+                "application/json": {
+                    "schema": {
+                        "type": "object",
+                        "description": "Domain name -> listing name -> its rows.",
+                        "additionalProperties": {
+                            "type": "object",
+                            "additionalProperties": {"type": "array", "items": {"type": "object"}},
+                        },
+                    },
+                    "example": SNAPSHOTS_EXAMPLE,
+                }
+            },
         }
     }
 )

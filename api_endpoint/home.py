@@ -10,7 +10,7 @@ from api_endpoint.health import plain, published
 from api_endpoint.negotiation import preferred
 from warehouse import registry
 
-bp = APIBlueprint("home", __name__, tag="Health")
+bp = APIBlueprint("home", __name__, tag="Home")
 
 
 def _domains() -> list[dict]:

@@ -21,6 +21,16 @@ from api_endpoint.vouchers.schemas import (
 
 bp = APIBlueprint("vouchers", __name__, tag="Vouchers", template_folder="templates")
 
+# A question the published snapshots answer: 5 orders put Peru's customer in frequent segment 5-13.
+QUESTION_EXAMPLE = {
+    "customer_id": 123,
+    "country_code": "Peru",
+    "last_order_ts": "2018-06-07 00:00:00",
+    "first_order_ts": "2017-05-03 00:00:00",
+    "total_orders": 5,
+    "segment_name": "frequent_segment",
+}
+
 ANSWER_QUERY = """
 with snapshot as (
     -- from_sample through to_jsonb: a snapshot published before the column existed reads false, not an error.
@@ -203,7 +213,7 @@ def read_json_body():
 
 
 @bp.post("/voucher")
-@bp.input(VoucherQuestion, location="json", arg_name="question")
+@bp.input(VoucherQuestion, location="json", arg_name="question", example=QUESTION_EXAMPLE)
 @bp.output(VoucherAnswer)
 @bp.doc(responses=[400, 404, 415, 422])
 def voucher(question):
@@ -216,7 +226,7 @@ def voucher(question):
 
 
 @bp.post("/voucher_segment_selector")
-@bp.input(VoucherQuestion, location="json", arg_name="question")
+@bp.input(VoucherQuestion, location="json", arg_name="question", example=QUESTION_EXAMPLE)
 @bp.output(VoucherAnswer)
 @bp.doc(responses=[400, 404, 415, 422])
 def voucher_segment_selector(question):
@@ -260,7 +270,7 @@ def criteria(as_of: dt.date | None) -> dict:
 @bp.get("/selection_criteria")
 @bp.input(CriteriaQuery, location="query", arg_name="query")
 @bp.output(SelectionCriteria, content_type="application/json")
-@bp.doc(responses=[404, 422])
+@bp.doc(responses=[400, 404])
 def selection_criteria(query):
     """List the segment rules with the current answer per country and segment.
 

@@ -43,3 +43,33 @@ def test_swagger_ui_draws_every_operation_offline(chrome, live_server, client):
     chrome.get(f"{live_server}/docs")
     WebDriverWait(chrome, 60).until(lambda driver: len(driver.find_elements(By.CSS_SELECTOR, ".opblock")) >= expected)
     assert len(chrome.find_elements(By.CSS_SELECTOR, ".opblock")) == expected
+
+
+def test_the_document_is_valid_openapi_and_documents_what_the_code_answers(client):
+    from openapi_spec_validator import validate
+
+    spec = client.get("/openapi.json").json
+    validate(spec)
+    for path, item in spec["paths"].items():
+        for method, operation in item.items():
+            statuses = set(operation["responses"])
+            if path != "/check_status":
+                assert "503" in statuses, (method, path)
+            if any(parameter["in"] == "query" for parameter in operation.get("parameters", [])):
+                assert "400" in statuses, (method, path)
+            if "requestBody" in operation:
+                assert {"415", "422"} <= statuses, (method, path)
+
+
+def test_every_request_body_example_is_answered(client):
+    spec = client.get("/openapi.json").json
+    tried = 0
+    for path, item in spec["paths"].items():
+        for method, operation in item.items():
+            example = operation.get("requestBody", {}).get("content", {}).get("application/json", {}).get("example")
+            if example is None:
+                continue
+            response = client.open(path, method=method.upper(), json=example, headers={"Accept": "application/json"})
+            assert response.status_code == 200, (method, path, response.json)
+            tried += 1
+    assert tried >= 5
