@@ -20,6 +20,8 @@ def init_app(app: Flask) -> None:
         max_overflow=app.config["DATABASE_POOL_SIZE"],
         pool_pre_ping=True,
         pool_recycle=300,
+        # A gevent worker holds many more requests than connections: one that waits this long is answered 503.
+        pool_timeout=5,
         connect_args={"connect_timeout": 5, "application_name": "warehouse-api"},
     )
     app.teardown_appcontext(close_db)

@@ -4,6 +4,7 @@ import logging
 
 from apiflask import APIFlask, HTTPError
 from sqlalchemy.exc import DBAPIError, OperationalError, ProgrammingError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import RequestEntityTooLarge
 
 log = logging.getLogger(__name__)
@@ -97,6 +98,12 @@ def init_app(app: APIFlask) -> None:
     @app.errorhandler(OperationalError)
     def database_unavailable(error: OperationalError):
         return as_json(unavailable(error))
+
+    @app.errorhandler(PoolTimeout)
+    def busy(error: PoolTimeout):
+        # Every connection of this worker's pool stayed busy: more requests than the database sessions can serve.
+        log.warning("no database connection free: %s", error)
+        return as_json(ApiError(503, "busy", "the API is busy: every database connection is in use; try again"))
 
     @app.errorhandler(DBAPIError)
     def unexpected(error: Exception):

@@ -9,7 +9,7 @@ from api_endpoint import db
 from api_endpoint.errors import ApiError
 from api_endpoint.negotiation import preferred
 from api_endpoint.schemas import QueryParameters
-from warehouse import registry
+from warehouse import config, registry
 
 bp = APIBlueprint("quality", __name__, tag="Data quality")
 
@@ -46,7 +46,10 @@ class BatchQuality(Schema):
     loaded_at = fields.DateTime()
     raw_rows = fields.Integer()
     rejected_rows = fields.Integer()
-    accepted_rows = fields.Integer(metadata={"description": "Raw rows no rule rejected (none when quarantined)."})
+    accepted_rows = fields.Integer(
+        allow_none=True,
+        metadata={"description": "Raw rows no rule rejected: clean once staged (none when quarantined)."},
+    )
     quarantine_reason = fields.String(allow_none=True)
 
 
@@ -92,11 +95,15 @@ def quality(query):
 @bp.doc(responses=[404, 503])
 def batch_quality(batch_id: int):
     """Show one batch's row accounting, and each rule that rejected its rows with the first of them as they
-    arrived; a browser gets a page."""
+    arrived (`API_REJECTED_ROW_SAMPLES` of them, 3 by default); a browser gets a page."""
     row = db.fetch_one(BATCH_QUERY, batch_id=batch_id) if batch_id < 2**63 else None
     if row is None:
         raise ApiError(404, "no_batch", f"no batch {batch_id} was loaded", {"batch_id": batch_id})
-    detail = {"batch": _accounted(row), "rules": db.fetch_all(REJECTS_QUERY, batch_id=batch_id)}
+    shown = config.API_REJECTED_ROW_SAMPLES.value()
+    rules = [
+        {**rule, "sample": (rule["sample"] or [])[:shown]} for rule in db.fetch_all(REJECTS_QUERY, batch_id=batch_id)
+    ]
+    detail = {"batch": _accounted(row), "rules": rules}
     if preferred("application/json", "text/html") == "text/html":
         return Response(render_template("quality_batch.html", **detail), mimetype="text/html")
     return detail

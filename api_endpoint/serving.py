@@ -8,6 +8,7 @@ one that writes `{code, message, details}` as every other error of the API does.
 
 import json
 import socket
+import time
 
 from gunicorn import util
 
@@ -35,13 +36,18 @@ def write_json_error(sock, status_int: int, reason: str, mesg: str) -> None:
 
 
 def _linger(sock, seconds: float = 1.0, most: int = 1 << 20) -> None:
-    """Read what the client is still sending before gunicorn closes the socket: closing with unread bytes makes
-    the kernel reset the connection, and the client may then lose the answer it has not read yet."""
+    """Read what the client is still sending, for at most `seconds` in all, before gunicorn closes the socket:
+    closing with unread bytes makes the kernel reset the connection, and the client may then lose the answer it
+    has not read yet."""
+    deadline = time.monotonic() + seconds
     try:
         sock.shutdown(socket.SHUT_WR)
-        sock.settimeout(seconds)
         drained = 0
-        while drained < most and (chunk := sock.recv(65536)):
+        while drained < most and (left := deadline - time.monotonic()) > 0:
+            sock.settimeout(left)
+            chunk = sock.recv(65536)
+            if not chunk:
+                break
             drained += len(chunk)
     except OSError:
         pass

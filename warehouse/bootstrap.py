@@ -1,10 +1,9 @@
 """Prepare a warehouse database: its schemas, owned by the pipelines' role, and a role that can only read
 model_production.
 
-Three roles, so that none holds more than it needs: a superuser (or any role that may create roles) runs this
-bootstrap and nothing else; the pipelines' role owns the schemas it loads and models, and is not a superuser, so
-it cannot read or run anything on the server's machine (`COPY ... FROM PROGRAM`); the API's reader may only
-select from model_production.
+Three roles, so that none holds more than it needs: a superuser runs this bootstrap and nothing else; the
+pipelines' role owns the schemas it loads and models, and is not a superuser, so it cannot read or run anything
+on the server's machine (`COPY ... FROM PROGRAM`); the API's reader may only select from model_production.
 """
 
 import argparse
@@ -38,6 +37,9 @@ def bootstrap(
     role, the admin's role owns the schemas. Roles are cluster-wide: tests and the benchmark pass roles of their
     own, so that they never change the password of a role a running stack logs in with.
     """
+    if pipeline_url:
+        # The warehouse is the pipelines' database, whichever database the admin's URL names.
+        admin_url = config.with_database(admin_url, urlsplit(pipeline_url).path.lstrip("/") or "postgres")
     with psycopg.connect(admin_url, autocommit=True) as connection:
         run_statements(connection, ["schemas.sql"])
         database = connection.info.dbname
@@ -79,13 +81,15 @@ def bootstrap(
 
 
 def _login_role(connection: psycopg.Connection, role: str, password: str) -> None:
-    """Create a login role that may not create roles or databases, or set its password if it exists."""
+    """Create a login role that may not create roles or databases, or set its password if it exists. An empty
+    password (the URL relies on .pgpass or PGPASSWORD) leaves the role's password as it is."""
     exists = connection.execute("select 1 from pg_roles where rolname = %s", (role,)).fetchone()
-    connection.execute(
-        sql.SQL("{} role {} with login nosuperuser nocreatedb nocreaterole password {}").format(
-            sql.SQL("alter" if exists else "create"), sql.Identifier(role), sql.Literal(password)
-        )
+    statement = sql.SQL("{} role {} with login nosuperuser nocreatedb nocreaterole").format(
+        sql.SQL("alter" if exists else "create"), sql.Identifier(role)
     )
+    if password:
+        statement += sql.SQL(" password {}").format(sql.Literal(password))
+    connection.execute(statement)
 
 
 def hand_over(connection: psycopg.Connection, schemas: list[str], owner: str) -> None:
@@ -128,12 +132,8 @@ def ensure_airflow_database(admin_url: str, owner: str | None = None) -> None:
                     "or point AIRFLOW__DATABASE__SQL_ALCHEMY_CONN at one"
                 ) from error
             return
-        current = connection.execute(
-            "select pg_get_userbyid(datdba) from pg_database where datname = %s", (config.AIRFLOW_DATABASE,)
-        ).fetchone()[0]
-        if current == owner:
-            return
         connection.execute(sql.SQL("alter database {} owner to {}").format(name, sql.Identifier(owner)))
+    # Every time, not only when the owner changes: a hand-over cut short is finished by the next bootstrap.
     with psycopg.connect(config.with_database(admin_url, config.AIRFLOW_DATABASE), autocommit=True) as connection:
         hand_over(connection, ["public"], owner)
 

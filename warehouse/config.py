@@ -80,7 +80,7 @@ WAREHOUSE_URL = setting(
 WAREHOUSE_ADMIN_URL = setting(
     "WAREHOUSE_ADMIN_URL",
     None,
-    "URL of a role that may create roles and databases, used only to bootstrap: it makes `WAREHOUSE_URL`'s role "
+    "URL of a superuser, used only to bootstrap: it makes `WAREHOUSE_URL`'s role "
     "own the schemas and creates the API's reader. Unset: the embedded server's `warehouse_admin`, or "
     "`WAREHOUSE_URL` itself.",
 )
@@ -105,6 +105,12 @@ API_HOST = setting(
     "API_HOST", "127.0.0.1", "interface the API listens on (`0.0.0.0` for every interface, as in Docker Compose)"
 )
 API_PORT = setting("API_PORT", 5000, "port of the API", int)
+API_REJECTED_ROW_SAMPLES = setting(
+    "API_REJECTED_ROW_SAMPLES",
+    3,
+    "rejected rows `/quality/<batch>` shows per rule, as they arrived (0 to show none: they may hold personal data)",
+    int,
+)
 API_PUBLIC_URL = setting(
     "API_PUBLIC_URL",
     None,

@@ -4,7 +4,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from airflow.providers.common.sql.operators.sql import BaseSQLOperator
-from airflow.sdk.exceptions import AirflowException
+from airflow.sdk.exceptions import AirflowException, AirflowFailException
 
 from warehouse.config import SQL_DIR
 
@@ -67,33 +67,47 @@ class ModelOperator(WarehouseSQLOperator):
         return written
 
     def batch_by_batch(self, connection, batches: list[int], context) -> dict[str, int]:
-        """Run the step once per batch, oldest first, each in its own transaction; quarantine each batch the
-        database refuses alone, with its reason, so the others are taken in and the run goes on."""
+        """Run the step once per file, oldest first, each in its own transaction, with every pending batch of that
+        file (so its newest version still supersedes the older ones); quarantine the batches of a file the
+        database refuses, with its reason, so the other files are taken in and the run goes on. When no file can
+        be taken in, the fault is the step's, not a file's: nothing is quarantined and the task fails."""
         import psycopg
 
         from warehouse.models import run_step
 
+        files: dict[str, list[int]] = {}
+        # In a transaction of its own, so that each file's step below is a transaction, not a savepoint.
+        with connection.transaction():
+            named = connection.execute(
+                "select batch_id, source_name from audit.load_batches where batch_id = any(%s) order by batch_id",
+                (sorted(batches),),
+            ).fetchall()
+        for batch_id, source_name in named:
+            files.setdefault(source_name, []).append(batch_id)
         written: dict[str, int] = {}
-        for batch_id in sorted(batches):
+        refused: dict[str, tuple[list[int], str]] = {}
+        for source_name, file_batches in files.items():
             try:
                 alone = run_step(
-                    connection, self.models, {**self.parameters, self.quarantine: [batch_id]}, self.sql_dir
+                    connection, self.models, {**self.parameters, self.quarantine: file_batches}, self.sql_dir
                 )
             except (psycopg.errors.DataError, psycopg.errors.IntegrityError) as error:
-                reason = str(error).strip()
-                with connection.transaction():
-                    source = connection.execute(
-                        "select source_name from audit.load_batches where batch_id = %s", (batch_id,)
-                    ).fetchone()
+                refused[source_name] = (file_batches, str(error).strip())
+                continue
+            for path, rows in alone.items():
+                written[path] = written.get(path, 0) + rows
+        if refused and len(refused) == len(files):
+            # The same data fails the same way again: no retries.
+            raise AirflowFailException(f"staging refused every file alone, so the step itself is at fault: {refused}")
+        for source_name, (file_batches, reason) in refused.items():
+            with connection.transaction():
+                for batch_id in file_batches:
                     connection.execute(
                         "insert into audit.quarantined_batches (batch_id, step, reason, dag_id, run_id) "
                         "values (%s, %s, %s, %s, %s) on conflict (batch_id) do nothing",
                         (batch_id, self.task_id, reason, self.dag_id, context["run_id"]),
                     )
-                self.log.error("quarantined batch %s (%s): %s", batch_id, source[0] if source else "?", reason)
-                continue
-            for path, rows in alone.items():
-                written[path] = written.get(path, 0) + rows
+            self.log.error("quarantined %s (batches %s): %s", source_name, file_batches, reason)
         return written
 
 

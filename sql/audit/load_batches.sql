@@ -12,7 +12,17 @@ create table if not exists audit.load_batches (
     is_sample boolean not null default false
 );
 
-alter table audit.load_batches add column if not exists is_sample boolean not null default false;
+-- Tables made before the column existed get it; checked first, since the ALTER would lock the table every run.
+do $$
+begin
+    if not exists (
+        select 1 from pg_attribute
+        where attrelid = 'audit.load_batches'::regclass and attname = 'is_sample' and not attisdropped
+    ) then
+        alter table audit.load_batches add column is_sample boolean not null default false;
+    end if;
+end
+$$;
 
 -- A file may come back with earlier content (a revert), so one name and checksum can have several batches.
 create index if not exists load_batches_source_idx on audit.load_batches (source_kind, source_name, batch_id);

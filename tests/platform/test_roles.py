@@ -11,12 +11,13 @@ from tests.conftest import (
     READER_PASSWORD,
     READER_TEST_ROLE,
     SERVER_URL,
+    SUFFIX,
     recreate_database,
 )
 from warehouse import config
 from warehouse.bootstrap import SCHEMAS, bootstrap, ensure_airflow_database
 
-SCRATCH_DATABASE = "warehouse_roles_test"
+SCRATCH_DATABASE = f"warehouse_roles_test{SUFFIX}"
 
 
 def owners(url: str, schemas: list[str]) -> dict[str, str]:

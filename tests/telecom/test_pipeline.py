@@ -343,3 +343,27 @@ def test_a_run_reads_only_the_files_that_changed_since_it_last_read_them(run_dag
     ] == [new.name]
     hashed.clear()
     assert load_landing(db, landing) == [] and hashed == []
+
+
+def test_quarantine_keeps_a_files_newest_version_and_a_broken_step_quarantines_nothing(run_dag, db, landing):
+    from warehouse.domains.telecom.source import load_landing
+
+    deliver(landing, EIGHT, 1, [flow(EIGHT, 1, 10, 10, 1, 10)])
+    run_dag("telecom_kpis")
+    db.execute("alter table model_staging.stg_telecom__ipflow add constraint cell_999_unknown check (cell_id <> 999)")
+    # Two versions of one file wait together (a run failed after loading the first), beside a bad file.
+    deliver(landing, EIGHT, 3, [flow(EIGHT, 3, 30, 30, 3, 30)])
+    load_landing(db, landing)
+    deliver(landing, EIGHT, 3, [flow(EIGHT, 3, 40, 40, 3, 30)])
+    deliver(landing, EIGHT, 2, [flow(EIGHT, 2, 50, 50, 2, 999)])
+
+    run_dag("telecom_kpis")
+
+    assert kpi1(db, "5-minute", EIGHT) == [(3, 80), (1, 20)]
+    assert db.execute("select count(*) from audit.quarantined_batches").fetchone() == (1,)
+
+    # When every file is refused, the fault is the step's: the run fails and nothing more is quarantined.
+    db.execute("alter table model_staging.stg_telecom__ipflow add constraint no_rows check (cell_id < 0) not valid")
+    deliver(landing, EIGHT, 4, [flow(EIGHT, 4, 10, 10, 4, 40)])
+    run_dag("telecom_kpis", expect="failed")
+    assert db.execute("select count(*) from audit.quarantined_batches").fetchone() == (1,)

@@ -85,14 +85,14 @@ def load_landing(
 ) -> list[loading.Batch]:
     """Load every file not yet loaded with its current content; return the new batches.
 
-    A file whose size and modification time are those it had when last read is not read again; any other is
-    hashed, and loaded unless that content is already its latest batch or was refused.
+    A file whose size, times and inode are those it had when last read is not read again; any other is hashed,
+    and loaded unless that content is already its latest batch or was refused.
     """
     batches = []
     seen = seen_files(connection)
     for path in landed_files(folder):
         status = path.stat()
-        quick = (status.st_size, status.st_mtime_ns)
+        quick = (status.st_size, status.st_mtime_ns, status.st_ctime_ns, status.st_ino)
         if seen.get(path.name) == quick:
             continue
         checksum = loading.file_checksum(path)
@@ -138,21 +138,26 @@ def load_landing(
     return batches
 
 
-def seen_files(connection: psycopg.Connection) -> dict[str, tuple[int, int]]:
-    """The size and modification time (ns) at which each landed file was last read, by name."""
-    rows = connection.execute("select source_name, size_bytes, modified_ns from state.telecom_seen_files").fetchall()
-    return {name: (size, modified) for name, size, modified in rows}
+def seen_files(connection: psycopg.Connection) -> dict[str, tuple[int, int, int, int]]:
+    """The size, modification and change times (ns) and inode with which each landed file was last read."""
+    rows = connection.execute(
+        "select source_name, size_bytes, modified_ns, changed_ns, inode from state.telecom_seen_files"
+    ).fetchall()
+    return {name: tuple(quick) for name, *quick in rows}
 
 
-def remember_seen(connection: psycopg.Connection, name: str, quick: tuple[int, int], checksum: str) -> None:
+def remember_seen(connection: psycopg.Connection, name: str, quick: tuple[int, int, int, int], checksum: str) -> None:
     with connection.transaction():
         connection.execute(
             """
-            insert into state.telecom_seen_files (source_name, size_bytes, modified_ns, source_checksum)
-            values (%s, %s, %s, %s)
+            insert into state.telecom_seen_files
+                (source_name, size_bytes, modified_ns, changed_ns, inode, source_checksum)
+            values (%s, %s, %s, %s, %s, %s)
             on conflict (source_name) do update set
                 size_bytes = excluded.size_bytes,
                 modified_ns = excluded.modified_ns,
+                changed_ns = excluded.changed_ns,
+                inode = excluded.inode,
                 source_checksum = excluded.source_checksum,
                 seen_at = now()
             """,
