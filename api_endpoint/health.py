@@ -19,6 +19,15 @@ def published(connection: Connection, declared: PublishedQuery) -> CursorResult 
     return connection.execute(text(declared.query)) if exists else None
 
 
+def fact_values(connection: Connection, facts) -> dict:
+    """Each declared fact's value by name (None before its relation exists)."""
+    values = {}
+    for fact in facts:
+        result = published(connection, fact)
+        values[fact.name] = plain(result.scalar() if result else None)
+    return values
+
+
 def plain(value):
     return value.isoformat() if hasattr(value, "isoformat") else value
 
@@ -87,9 +96,7 @@ def ready():
             answer["database_role"] = "replica" if replica else "primary"
             if replica:
                 answer["replayed_through"] = replayed.isoformat() if replayed else None
-            for fact in facts:
-                result = published(connection, fact)
-                answer[fact.name] = plain(result.scalar() if result else None)
+            answer.update(fact_values(connection, facts))
     except SQLAlchemyError as error:
         raise unavailable(error) from error
     return answer

@@ -6,7 +6,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from api_endpoint import db
 from api_endpoint.errors import unavailable
-from api_endpoint.health import plain, published
+from api_endpoint.health import fact_values
 from api_endpoint.negotiation import preferred
 from warehouse import registry
 
@@ -18,10 +18,7 @@ def _domains() -> list[dict]:
     try:
         connection = db.get_db()
         for domain in registry.domains():
-            facts = {}
-            for fact in domain.facts:
-                result = published(connection, fact)
-                facts[fact.name] = plain(result.scalar() if result else None)
+            facts = fact_values(connection, domain.facts)
             described.append(
                 {
                     "name": domain.name,

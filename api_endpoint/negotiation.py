@@ -16,6 +16,14 @@ def preferred(*mimetypes: str) -> str | None:
     return request.accept_mimetypes.best_match(list(mimetypes))
 
 
+FORMATS = {"csv": "text/csv", "json": "application/json", "html": "text/html"}
+
+
+def requested(format_parameter: str | None, *mimetypes: str) -> str | None:
+    """The type a `format` parameter names, or else the one among `mimetypes` the client's Accept prefers."""
+    return FORMATS.get(format_parameter) or preferred(*mimetypes)
+
+
 def init_app(app: Flask) -> None:
     @app.after_request
     def say_it_varies(response: Response) -> Response:

@@ -66,10 +66,10 @@ os.environ.update(
 )
 
 
-def recreate_database(name: str) -> None:
+def recreate_database(name: str, owner: str | None = None) -> None:
     with psycopg.connect(config.with_database(SERVER_URL, "postgres"), autocommit=True) as connection:
         connection.execute(f'drop database if exists "{name}" with (force)')
-        connection.execute(f'create database "{name}"')
+        connection.execute(f'create database "{name}"' + (f' owner "{owner}"' if owner else ""))
 
 
 def bootstrap_test_database(admin_url: str) -> None:
@@ -116,9 +116,7 @@ def airflow_db(warehouse_url):
     import subprocess
     import sys
 
-    with psycopg.connect(config.with_database(SERVER_URL, "postgres"), autocommit=True) as connection:
-        connection.execute(f'drop database if exists "{AIRFLOW_TEST_DATABASE}" with (force)')
-        connection.execute(f'create database "{AIRFLOW_TEST_DATABASE}" owner "{PIPELINE_TEST_ROLE}"')
+    recreate_database(AIRFLOW_TEST_DATABASE, owner=PIPELINE_TEST_ROLE)
     airflow = Path(sys.executable).with_name("airflow")
     subprocess.run([str(airflow), "db", "migrate"], check=True, capture_output=True)
 

@@ -8,7 +8,7 @@ from apiflask import APIBlueprint, Schema
 from flask import Response, render_template, request
 
 from api_endpoint import db
-from api_endpoint.negotiation import csv_response, preferred
+from api_endpoint.negotiation import csv_response, requested
 from api_endpoint.telecom.page import intervals, kpi_charts
 from api_endpoint.telecom.schemas import KpiQuery, TopCell, TopService
 
@@ -142,9 +142,7 @@ def _register(kpi: Kpi) -> None:
     def view(filters):
         rows = kpi.rows(filters)
         headers = _page_headers(kpi, filters, rows)
-        wanted = {"csv": "text/csv", "json": "application/json"}.get(filters.get("format")) or preferred(
-            "application/json", "text/csv", "text/html"
-        )
+        wanted = requested(filters.get("format"), "application/json", "text/csv", "text/html")
         if wanted == "text/csv":
             response = csv_response(rows, columns, f"{kpi.endpoint}.csv")
             response.headers.update(headers)

@@ -9,7 +9,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from api_endpoint import db
 from api_endpoint.errors import ApiError
-from api_endpoint.negotiation import csv_response, preferred
+from api_endpoint.negotiation import csv_response, requested
 from api_endpoint.schemas import require_json_object
 from api_endpoint.vouchers.schemas import (
     SEGMENT_TYPES,
@@ -277,9 +277,7 @@ def selection_criteria(query):
     A browser gets an HTML table; send `Accept: application/json` for JSON.
     """
     result = criteria(query.get("as_of"))
-    wanted = {"csv": "text/csv", "json": "application/json", "html": "text/html"}.get(query.get("format")) or (
-        preferred("text/html", "application/json", "text/csv")
-    )
+    wanted = requested(query.get("format"), "text/html", "application/json", "text/csv")
     # A Response passes through the output schema untouched.
     if wanted == "text/csv":
         return csv_response(_criteria_rows(result), CRITERIA_COLUMNS, f"selection_criteria-{result['as_of']}.csv")

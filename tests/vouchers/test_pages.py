@@ -96,11 +96,16 @@ def test_openapi_document_describes_every_endpoint(client):
     assert client.get("/docs").status_code == 200
 
 
-def test_search_voucher_answers_a_link(client):
-    response = client.get(
-        "/search_voucher?country_code=peru&first_order_ts=2017-05-03+00:00:00&last_order_ts=2018-06-07+00:00:00"
-        "&total_orders=5&segment_name=frequent_segment"
+def search_link(country_code: str) -> str:
+    """The form's question as a link: 5 orders, frequent segment, in `country_code`."""
+    return (
+        f"/search_voucher?country_code={country_code}&first_order_ts=2017-05-03+00:00:00"
+        "&last_order_ts=2018-06-07+00:00:00&total_orders=5&segment_name=frequent_segment"
     )
+
+
+def test_search_voucher_answers_a_link(client):
+    response = client.get(search_link("peru"))
     page = response.get_data(as_text=True)
     assert response.status_code == 200
     assert 'id="answer"' in page and "2640.00" in page
@@ -108,10 +113,7 @@ def test_search_voucher_answers_a_link(client):
 
 
 def test_search_voucher_shows_why_a_country_has_no_answer(client):
-    response = client.get(
-        "/search_voucher?country_code=Atlantis&first_order_ts=2017-05-03+00:00:00&last_order_ts=2018-06-07+00:00:00"
-        "&total_orders=5&segment_name=frequent_segment"
-    )
+    response = client.get(search_link("Atlantis"))
     page = response.get_data(as_text=True)
     assert response.status_code == 422
     # The reason the JSON gives, on the page too: which countries there are.
