@@ -44,6 +44,7 @@ def init_app(app: APIFlask) -> None:
         SWAGGER_UI_STANDALONE_PRESET_JS=f"{ASSETS}/swagger-ui-standalone-preset.js",
         DOCS_FAVICON=f"{ASSETS}/favicon-32x32.png",
         AUTO_OPERATION_ID=True,
+        AUTO_VALIDATION_ERROR_RESPONSE=False,
         AUTO_SERVERS=False,
         SERVERS=[{"url": config.API_PUBLIC_URL.value()}] if config.API_PUBLIC_URL.is_set() else None,
     )

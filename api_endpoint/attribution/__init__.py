@@ -29,6 +29,8 @@ QUESTIONS: dict[str, type[Question]] = {
 }
 QUESTION_VIEWS = {f"attribution.{name}_{verb}" for name in QUESTIONS for verb in ("get", "post")}
 ERRORS = [400, 404, 413, 415, 422, 503]
+# A query string cannot carry rows, so the GETs document neither the rows nor their date key.
+BODY_ONLY = ("data", "date_col")
 EXAMPLES = {
     "singlerankmetrics": {"date_target": "2018-03-23", "asset": "A0017", "metric_col": "coinIn"},
     "grouprankmetrics": {"date_target": "2018-03-23", "zone": "Z2", "baseline_weeks": 4},
@@ -174,7 +176,7 @@ def page_options() -> dict:
 
 
 @bp.get("/singlerankmetrics")
-@bp.input(AssetQuestion, location="query", arg_name="query", validation=False)
+@bp.input(AssetQuestion(exclude=BODY_ONLY), location="query", arg_name="query", validation=False)
 @bp.output(Answer)
 @bp.doc(operation_id="singleRankMetricsGet", responses=ERRORS)
 def singlerankmetrics_get(query):
@@ -198,7 +200,7 @@ def singlerankmetrics_post(body):
 
 
 @bp.get("/grouprankmetrics")
-@bp.input(GroupQuestion, location="query", arg_name="query", validation=False)
+@bp.input(GroupQuestion(exclude=BODY_ONLY), location="query", arg_name="query", validation=False)
 @bp.output(Answer)
 @bp.doc(operation_id="groupRankMetricsGet", responses=ERRORS)
 def grouprankmetrics_get(query):
@@ -220,7 +222,7 @@ def grouprankmetrics_post(body):
 
 
 @bp.get("/grouprankdimensions")
-@bp.input(DimensionQuestion, location="query", arg_name="query", validation=False)
+@bp.input(DimensionQuestion(exclude=BODY_ONLY), location="query", arg_name="query", validation=False)
 @bp.output(Answer)
 @bp.doc(operation_id="groupRankDimensionsGet", responses=ERRORS)
 def grouprankdimensions_get(query):

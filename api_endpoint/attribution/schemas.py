@@ -82,14 +82,18 @@ class AssetQuestion(Question):
 
 
 class GroupQuestion(Question):
-    bank = fields.String(validate=[validators.Length(min=1, max=100), storable_text], metadata={"example": "B07"})
+    # Only `zone` carries an example: "Try it out" fills every example in, and the filters intersect.
+    bank = fields.String(
+        validate=[validators.Length(min=1, max=100), storable_text], metadata={"description": "A bank, such as B07."}
+    )
     zone = fields.String(validate=[validators.Length(min=1, max=100), storable_text], metadata={"example": "Z2"})
     gameType = fields.String(
-        validate=[validators.Length(min=1, max=100), storable_text], metadata={"example": "Video Poker"}
+        validate=[validators.Length(min=1, max=100), storable_text],
+        metadata={"description": "A game type, such as Video Poker."},
     )
     denomination = fields.Decimal(
         validate=lambda value: 0 < value <= 1_000_000 or _refuse("must be more than 0 and at most 1000000"),
-        metadata={"example": "0.25", "description": "A credit value such as 0.25; 1 and 1.00 are the same."},
+        metadata={"description": "A credit value such as 0.25; 1 and 1.00 are the same."},
     )
     assets = fields.List(
         fields.String(validate=[validators.Length(min=1, max=100), storable_text]),

@@ -257,6 +257,13 @@ def test_quickstart_runs_serves_and_stops(tmp_path):
         assert "login: admin / " in status.stdout and f"http://localhost:{api_port}/search_voucher" in status.stdout
         assert "last voucher_selection run: success" in status.stdout
 
+        # The CLI names what it does not know, and passes Airflow's commands through without other tools' noise.
+        bogus = quickstart("bogus", env=env, check=False)
+        assert bogus.returncode != 0 and "unknown command 'bogus'" in bogus.stderr
+        listed = quickstart("airflow", "dags", "list", env=env)
+        assert {"asset_metrics", "telecom_kpis", "voucher_selection"} <= set(listed.stdout.split())
+        assert "warning" not in (listed.stdout + listed.stderr).lower(), listed.stdout + listed.stderr
+
         # The voucher DAG published the snapshot of its as_of and stays paused: at midnight it would otherwise
         # publish today's snapshot from the same file, which would become the default answer.
         assert "voucher_selection stays paused" in run.stdout
