@@ -23,6 +23,7 @@ def create_app(test_config: dict | None = None) -> APIFlask:
         DATABASE_POOL_SIZE=config.API_THREADS.value(),
         # Werkzeug refuses a body over this before reading it, from its Content-Length or as it streams in.
         MAX_CONTENT_LENGTH=config.API_MAX_BODY_BYTES.value(),
+        RECHECK_SECONDS=config.API_RECHECK_SECONDS.value(),
         INFO={
             "description": "Answers questions from the warehouse's production tables: "
             + "; ".join(domain.description for domain in domains)

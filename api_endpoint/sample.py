@@ -3,11 +3,14 @@
 
 A domain serves the sample when no source was configured for it (see `loading.configured_or_sample`); its
 declaration names the fact that tells (`Domain.sample_fact`), asked at most once per request, on the request's
-own connection.
+own connection. A blueprint that keeps its latest publication in memory (see `api_endpoint.published`) tells from
+there instead, registering how in `FROM_MEMORY`.
 """
 
 import logging
+from collections.abc import Callable
 
+from apiflask import HTTPError
 from flask import Flask, Response, g, request
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -19,6 +22,8 @@ from warehouse.domain import Fact, import_string
 log = logging.getLogger(__name__)
 
 HEADER = "Warehouse-Data"
+# By blueprint name: whether its latest publication comes from the sample, told from the worker's memory.
+FROM_MEMORY: dict[str, Callable[[], bool]] = {}
 
 
 def _sample_facts() -> dict[str, Fact]:
@@ -37,7 +42,12 @@ def serves_sample() -> bool:
     if "serves_sample" not in g:
         fact = g.get("sample_facts", {}).get(request.blueprint)
         answer = False
-        if fact is not None:
+        if request.blueprint in FROM_MEMORY:
+            try:
+                answer = FROM_MEMORY[request.blueprint]()
+            except (SQLAlchemyError, HTTPError) as error:
+                log.warning("could not tell whether %s serves the sample: %s", request.blueprint, error)
+        elif fact is not None:
             try:
                 result = published(db.get_db(), fact)
                 answer = bool(result.scalar()) if result else False

@@ -1,4 +1,5 @@
-"""What gunicorn answers itself, before a request reaches the app, in the API's JSON error shape.
+"""What gunicorn answers itself, before a request reaches the app, in the API's JSON error shape; and how much
+of its access log it writes.
 
 gunicorn refuses a request line over `limit_request_line` (414), too many or too large headers (431) and
 malformed requests (400) before any application code runs, and writes those answers through
@@ -7,10 +8,11 @@ one that writes `{code, message, details}` as every other error of the API does.
 """
 
 import json
+import random
 import socket
 import time
 
-from gunicorn import util
+from gunicorn import glogging, util
 
 from api_endpoint.errors import CODES
 
@@ -55,3 +57,18 @@ def _linger(sock, seconds: float = 1.0, most: int = 1 << 20) -> None:
 
 def install() -> None:
     util.write_error = write_json_error
+
+
+class AccessLog(glogging.Logger):
+    """gunicorn's logger, whose access log records every error answer and a share of the others.
+
+    `API_ACCESS_LOG` is the share: 1 records every request, 0.01 one success in a hundred, 0 none. Each line is
+    gunicorn's own format, written as it always is; only how many are written changes.
+    """
+
+    share = 1.0
+
+    def access(self, resp, req, environ, request_time) -> None:
+        status = getattr(resp, "status_code", None) or 0
+        if status >= 400 or self.share >= 1 or (self.share > 0 and random.random() < self.share):  # noqa: S311
+            super().access(resp, req, environ, request_time)

@@ -1,12 +1,17 @@
 """Time each domain's pipeline against a bare COPY of the same file, in the same run on the same server.
 
 Run it with `./quickstart bench`. Each pipeline runs its own loader and the same model steps and checks as its
-DAG (from the domain's declaration), outside Airflow, so the figures leave out Airflow's per-task start-up.
-Results go to stdout and bench/results/.
+DAG (from the domain's declaration), outside Airflow, so the figures leave out Airflow's per-task start-up. The
+loader runs in a process of its own, whose peak resident memory is reported. The peer, the original project's
+pandas `to_sql` way with the voucher file (bench/peer.py), runs on --peer-rows rows against a bare COPY of the same
+rows. Results go to stdout and bench/results/.
 """
 
 import argparse
+import importlib.util
 import json
+import multiprocessing
+import resource
 import sys
 import time
 from pathlib import Path
@@ -14,11 +19,16 @@ from pathlib import Path
 import psycopg
 from psycopg import ClientCursor
 
-from warehouse import config, registry
-from warehouse.bootstrap import bootstrap
-from warehouse.domain import Domain, RunContext, import_string
-from warehouse.models import render, run_statements, run_step
-from warehouse.pipeline import PLATFORM_RELATIONS
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from bench.peer import peer_seconds  # noqa: E402
+from warehouse import config, registry  # noqa: E402
+from warehouse.bootstrap import bootstrap  # noqa: E402
+from warehouse.domain import Domain, RunContext, import_string  # noqa: E402
+from warehouse.models import render, run_statements, run_step  # noqa: E402
+from warehouse.pipeline import PLATFORM_RELATIONS  # noqa: E402
 
 BENCH_DATABASE = "warehouse_bench"
 # The bench bootstraps its own reader role: never the one a running stack's API logs in with.
@@ -57,6 +67,27 @@ def run_checks(connection: psycopg.Connection, domain: Domain, work: dict) -> No
             raise RuntimeError(f"{check} failed: {failing[:3]}")
 
 
+def run_loader(load: str, url: str, params: dict, results) -> None:
+    """In a process of its own: run a domain's loader, and hand back its work, its seconds and the process's peak
+    resident memory (so the figure is the loader's alone, imports included, not the bench's)."""
+    with psycopg.connect(url, autocommit=True) as connection:
+        seconds, work = timed(lambda: import_string(load)(connection, RunContext(params=params)))
+    peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    results.put({"work": work, "seconds": seconds, "peak_rss_mib": peak_kib / 1024})
+
+
+def load_apart(domain: Domain, url: str, params: dict) -> dict:
+    context = multiprocessing.get_context("spawn")
+    results = context.Queue()
+    process = context.Process(target=run_loader, args=(domain.load, url, params, results))
+    process.start()
+    loaded = results.get()
+    process.join()
+    if process.exitcode:
+        raise RuntimeError(f"{domain.name}: the loader exited with {process.exitcode}")
+    return loaded
+
+
 def bench_domain(connection: psycopg.Connection, url: str, domain: Domain, rows: int, work_dir: Path) -> dict:
     """Run one domain's pipeline, step by step, on `rows` rows of generated input."""
     connection.execute("drop schema if exists raw, audit, state, model_staging, model_production cascade")
@@ -66,23 +97,47 @@ def bench_domain(connection: psycopg.Connection, url: str, domain: Domain, rows:
     folder.mkdir(parents=True, exist_ok=True)
     copy_file, copy_options, params = import_string(domain.bench.generate)(folder, rows)
     baseline = bare_copy(connection, copy_file, domain.bench.copy_columns, copy_options)
-    loader = import_string(domain.load)
-    steps = {}
-    steps[f"load ({domain.load_task_id})"], work = timed(lambda: loader(connection, RunContext(params=params)))
+    loaded = load_apart(domain, url, params)
+    work = loaded["work"]
+    steps = {f"load ({domain.load_task_id})": loaded["seconds"]}
     for step in [domain.stage, *domain.build]:
         steps[step.task_id], _ = timed(lambda step=step: run_step(connection, step.models, work, domain.sql_dir))
     steps["checks"], _ = timed(lambda: run_checks(connection, domain, work))
     steps[domain.publish.task_id], _ = timed(lambda: run_step(connection, domain.publish.models, work, domain.sql_dir))
-    return {"pipeline": domain.dag_id, "rows": rows, "bare_copy_seconds": baseline, "steps": steps}
+    return {
+        "pipeline": domain.dag_id,
+        "rows": rows,
+        "bare_copy_seconds": baseline,
+        "steps": steps,
+        "loader_peak_rss_mib": loaded["peak_rss_mib"],
+        "input": {"file": Path(params.get("source", copy_file)).name, "bytes": Path(copy_file).stat().st_size},
+    }
+
+
+def bench_peer(connection: psycopg.Connection, url: str, rows: int, work_dir: Path) -> dict:
+    """The original project's way with the voucher file (bench/peer.py), against a bare COPY of the same rows."""
+    from warehouse.domains.vouchers.sample import bench_input
+
+    folder = work_dir / "vouchers"
+    folder.mkdir(parents=True, exist_ok=True)
+    copy_file, copy_options, params = bench_input(folder, rows)
+    baseline = bare_copy(connection, copy_file, 6, copy_options)
+    steps = peer_seconds(url, Path(params["source"]))
+    return {"pipeline": "peer: pandas to_sql + create table as (vouchers)", "rows": rows,
+            "bare_copy_seconds": baseline, "steps": steps}  # fmt: skip
 
 
 def report(result: dict) -> None:
     total = sum(result["steps"].values())
+    result["total_seconds"] = total
+    result["ratio_to_bare_copy"] = total / result["bare_copy_seconds"]
     print(f"\n{result['pipeline']}: {result['rows']:,} rows")
     print(f"  {'bare COPY (baseline)':<32}{result['bare_copy_seconds']:8.2f} s")
     for step, seconds in result["steps"].items():
         print(f"  {step:<32}{seconds:8.2f} s")
-    print(f"  {'file to published':<32}{total:8.2f} s   = {total / result['bare_copy_seconds']:.1f}x bare COPY")
+    print(f"  {'file to published':<32}{total:8.2f} s   = {result['ratio_to_bare_copy']:.1f}x bare COPY")
+    if "loader_peak_rss_mib" in result:
+        print(f"  {'loader peak memory (RSS)':<32}{result['loader_peak_rss_mib']:8.0f} MiB")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -93,6 +148,12 @@ def main(argv: list[str] | None = None) -> int:
             f"--{domain.name}-rows", type=int, default=domain.bench.default_rows, help=f"rows of {domain.name} input"
         )
     parser.add_argument("--only", choices=[domain.name for domain in domains], help="bench one domain")
+    parser.add_argument(
+        "--peer-rows",
+        type=int,
+        default=200_000,
+        help="voucher rows for the peer (pandas to_sql, slow: about 5 minutes per million rows); 0 leaves it out",
+    )
     parser.add_argument("--results", type=Path, default=RESULTS, help="folder the figures are written to")
     args = parser.parse_args(argv)
     server = config.admin_url()
@@ -107,6 +168,11 @@ def main(argv: list[str] | None = None) -> int:
             if args.only in (None, domain.name):
                 rows = getattr(args, f"{domain.name}_rows")
                 results.append(bench_domain(connection, url, domain, rows, work_dir))
+        if args.peer_rows and args.only in (None, "vouchers"):
+            if importlib.util.find_spec("pandas") is None:
+                print("peer left out: pandas is not installed (pip install -e '.[dev]')")
+            else:
+                results.append(bench_peer(connection, url, args.peer_rows, work_dir))
     for result in results:
         report(result)
     args.results.mkdir(parents=True, exist_ok=True)

@@ -67,6 +67,13 @@ def _choice(*allowed: str) -> Callable[[str], str]:
     return parse
 
 
+def _share(value: str) -> float:
+    share = float(value)
+    if not 0 <= share <= 1:
+        raise ValueError(f"expected a share from 0 to 1, got {value!r}")
+    return share
+
+
 def _flag(value: str) -> bool:
     return _choice("0", "1", "false", "true", "no", "yes", "off", "on")(value) in ("1", "true", "yes", "on")
 
@@ -131,6 +138,19 @@ API_WORKER_CLASS = setting(
     "gevent",
     "gunicorn worker class: `gevent` (a slow client holds a greenlet, not a thread) or `gthread`",
     _choice("gevent", "gthread"),
+)
+API_RECHECK_SECONDS = setting(
+    "API_RECHECK_SECONDS",
+    1.0,
+    "how often, at most, a worker asks whether a newer snapshot was published; meanwhile it answers the voucher "
+    "questions from memory (0: ask before every answer)",
+    float,
+)
+API_ACCESS_LOG = setting(
+    "API_ACCESS_LOG",
+    1.0,
+    "share of successful requests gunicorn's access log records (0 to 1); every error answer is always recorded",
+    _share,
 )
 API_WORKER_CONNECTIONS = setting(
     "API_WORKER_CONNECTIONS", 1000, "open client connections per gunicorn worker (gevent)", int

@@ -4,7 +4,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from airflow.providers.common.sql.operators.sql import BaseSQLOperator
-from airflow.sdk.exceptions import AirflowException, AirflowFailException
+from airflow.sdk.exceptions import AirflowFailException
 
 from warehouse.config import SQL_DIR
 
@@ -135,7 +135,8 @@ class FailingRowsCheckOperator(WarehouseSQLOperator):
         sample = [dict(zip(columns[1:], row[1:], strict=True)) for row in rows]
         for row in sample:
             self.log.error("failing row: %s", row)
-        raise AirflowException(f"check {name} failed with {failing} failing row(s); first: {sample[:3]}")
+        # The same rows would fail the same way: no retries (a lost connection, raised by the query, still retries).
+        raise AirflowFailException(f"check {name} failed with {failing} failing row(s); first: {sample[:3]}")
 
 
 class RejectsReportOperator(WarehouseSQLOperator):

@@ -1,15 +1,17 @@
 """Voucher selection: which voucher amount to offer a customer, and the segments behind the answer."""
 
 import datetime as dt
+from dataclasses import dataclass
 
 from apiflask import APIBlueprint
 from flask import Response, render_template, request
 from marshmallow import ValidationError
 from sqlalchemy.exc import SQLAlchemyError
 
-from api_endpoint import db
+from api_endpoint import db, sample
 from api_endpoint.errors import ApiError
 from api_endpoint.negotiation import csv_response, requested
+from api_endpoint.published import memo
 from api_endpoint.schemas import require_json_object
 from api_endpoint.vouchers.schemas import (
     SEGMENT_TYPES,
@@ -31,73 +33,13 @@ QUESTION_EXAMPLE = {
     "segment_name": "frequent_segment",
 }
 
-ANSWER_QUERY = """
-with snapshot as (
-    -- from_sample through to_jsonb: a snapshot published before the column existed reads false, not an error.
-    select as_of_date, coalesce((to_jsonb(snapshots) ->> 'from_sample')::boolean, false) as from_sample
-    from model_production.voucher_snapshots as snapshots
-    where cast(:as_of as date) is null or as_of_date = cast(:as_of as date)
-    order by as_of_date desc
-    limit 1
-),
-
-segment as (
-    select rules.segment_name
-    from model_production.voucher_segment_rules as rules
-    inner join snapshot on snapshot.as_of_date = rules.as_of_date
-    where rules.segment_type = :segment_type
-        and case rules.measure
-            when 'total_orders' then cast(:total_orders as integer)
-            else snapshot.as_of_date - cast(:last_order_date as date)
-        end between rules.min_value and coalesce(rules.max_value, 2147483647)
-    order by rules.min_value
-    limit 1
-),
-
--- The snapshot's spelling of the country, whatever the case it was asked in (an exact match first).
-country as (
-    select known.country_code
-    from model_production.voucher_selection as known
-    inner join snapshot on snapshot.as_of_date = known.as_of_date
-    where lower(known.country_code) = lower(:country_code)
-    order by known.country_code = :country_code desc
-    limit 1
-)
-
-select
-    snapshot.as_of_date,
-    snapshot.from_sample,
-    snapshot.as_of_date - cast(:last_order_date as date) as days_since_last_order,
-    segment.segment_name,
-    country.country_code,
-    selection.voucher_amount,
-    selection.voucher_uses,
-    selection.segment_uses,
-    selection.runner_up_voucher_amount,
-    selection.runner_up_voucher_uses
-from snapshot
-left join segment on true
-left join country on true
-left join model_production.voucher_selection as selection
-    on selection.as_of_date = snapshot.as_of_date
-    and selection.country_code = country.country_code
-    and selection.segment_type = :segment_type
-    and selection.segment_name = segment.segment_name
+# Which snapshots are published, each with the transaction that wrote it: a republication changes it.
+VERSION_QUERY = """
+select md5(coalesce(string_agg(as_of_date::text || '/' || xmin::text, ',' order by as_of_date), '')) as version
+from model_production.voucher_snapshots
 """
 
-KNOWN_COUNTRIES_QUERY = """
-select distinct country_code from model_production.voucher_selection
-where as_of_date = :as_of
-order by country_code
-"""
-
-LATEST_COUNTRIES_QUERY = """
-select distinct country_code from model_production.voucher_selection
-where as_of_date = (select max(as_of_date) from model_production.voucher_snapshots)
-order by country_code
-"""
-
-CRITERIA_QUERY = """
+SNAPSHOT_QUERY = """
 with snapshot as (
     -- from_sample through to_jsonb: a snapshot published before the column existed reads false, not an error.
     select as_of_date, coalesce((to_jsonb(snapshots) ->> 'from_sample')::boolean, false) as from_sample
@@ -119,15 +61,105 @@ select
     selection.voucher_amount,
     selection.voucher_uses,
     selection.segment_uses,
-    selection.runner_up_voucher_amount
+    selection.runner_up_voucher_amount,
+    selection.runner_up_voucher_uses
 from snapshot
-inner join model_production.voucher_segment_rules as rules on rules.as_of_date = snapshot.as_of_date
+left join model_production.voucher_segment_rules as rules on rules.as_of_date = snapshot.as_of_date
 left join model_production.voucher_selection as selection
     on selection.as_of_date = rules.as_of_date
     and selection.segment_type = rules.segment_type
     and selection.segment_name = rules.segment_name
 order by rules.segment_type, rules.min_value, selection.country_code
 """
+# A measure no rule bounds above.
+UNBOUNDED = 2_147_483_647
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """One published voucher snapshot, whole: its segment rules and its answer per country and segment."""
+
+    as_of: dt.date
+    from_sample: bool
+    rules: dict[str, list[dict]]
+    # A country's spellings by its lower case: a question may name it in any case.
+    spellings: dict[str, list[str]]
+    answers: dict[tuple[str, str, str], dict]
+    criteria: dict
+
+    @classmethod
+    def from_rows(cls, rows: list[dict]) -> "Snapshot":
+        rules: dict[str, list[dict]] = {}
+        answers: dict[tuple[str, str, str], dict] = {}
+        segments: dict[tuple, dict] = {}
+        for row in rows:
+            if row["segment_type"] is None:
+                continue
+            key = (row["segment_type"], row["segment_name"])
+            if key not in segments:
+                rule = {
+                    name: row[name] for name in ("segment_type", "segment_name", "measure", "min_value", "max_value")
+                }
+                segments[key] = {**rule, "answers": []}
+                rules.setdefault(row["segment_type"], []).append(rule)
+            if row["country_code"] is not None:
+                answers[(row["country_code"], *key)] = row
+                segments[key]["answers"].append(
+                    {
+                        "country_code": row["country_code"],
+                        "voucher_amount": float(row["voucher_amount"]),
+                        "voucher_uses": row["voucher_uses"],
+                        "segment_uses": row["segment_uses"],
+                        "runner_up_voucher_amount": _amount(row["runner_up_voucher_amount"]),
+                    }
+                )
+        spellings: dict[str, list[str]] = {}
+        for country in sorted({country for country, _, _ in answers}):
+            spellings.setdefault(country.lower(), []).append(country)
+        first = rows[0]
+        criteria = {
+            "as_of": first["as_of_date"],
+            "from_sample": first["from_sample"],
+            "segments": list(segments.values()),
+        }
+        return cls(first["as_of_date"], first["from_sample"], rules, spellings, answers, criteria)
+
+    def countries(self) -> list[str]:
+        return [country for spelled in self.spellings.values() for country in spelled]
+
+    def country(self, asked: str) -> str | None:
+        """The snapshot's spelling of a country asked in any case (its exact spelling first)."""
+        spelled = self.spellings.get(asked.lower(), [])
+        return asked if asked in spelled else next(iter(spelled), None)
+
+    def segment(self, segment_type: str, total_orders: int, days_since_last_order: int) -> str | None:
+        """The first segment, by its lower bound, whose measure holds the customer's."""
+        for rule in self.rules.get(segment_type, []):
+            value = total_orders if rule["measure"] == "total_orders" else days_since_last_order
+            upper = UNBOUNDED if rule["max_value"] is None else rule["max_value"]
+            if rule["min_value"] <= value <= upper:
+                return rule["segment_name"]
+        return None
+
+
+def _amount(value) -> float | None:
+    return None if value is None else float(value)
+
+
+def snapshot(as_of: dt.date | None) -> Snapshot:
+    """The snapshot published for `as_of` (the latest when None), from this worker's memory while it is current."""
+    found = memo("voucher_snapshots", VERSION_QUERY).get(as_of, lambda: _load_snapshot(as_of))
+    if found is None:
+        raise no_snapshot(as_of)
+    return found
+
+
+def _load_snapshot(as_of: dt.date | None) -> Snapshot | None:
+    rows = db.fetch_all(SNAPSHOT_QUERY, as_of=as_of)
+    return Snapshot.from_rows(rows) if rows else None
+
+
+sample.FROM_MEMORY[bp.name] = lambda: snapshot(None).from_sample
 
 
 def no_snapshot(as_of: dt.date | None) -> ApiError:
@@ -143,44 +175,38 @@ def no_snapshot(as_of: dt.date | None) -> ApiError:
 
 def answer(question: dict) -> dict:
     """Return the voucher answer for a validated question, or raise an ApiError saying why there is none."""
-    as_of = question.get("as_of")
-    last_order_date = question["last_order_ts"].date()
-    row = db.fetch_one(
-        ANSWER_QUERY,
-        as_of=as_of,
-        segment_type=question["segment_name"],
-        total_orders=question["total_orders"],
-        last_order_date=last_order_date,
-        country_code=question["country_code"],
-    )
-    if row is None:
-        raise no_snapshot(as_of)
-    if row["country_code"] is None:
-        known = [known["country_code"] for known in db.fetch_all(KNOWN_COUNTRIES_QUERY, as_of=row["as_of_date"])]
+    published = snapshot(question.get("as_of"))
+    as_of = published.as_of
+    days_since_last_order = (as_of - question["last_order_ts"].date()).days
+    country = published.country(question["country_code"])
+    if country is None:
         raise ApiError(
             422,
             "unknown_country",
             f"invalid value for country_code: no data for {question['country_code']!r}",
-            {"fields": {"country_code": [f"must be one of {known}"]}},
+            {"fields": {"country_code": [f"must be one of {published.countries()}"]}},
         )
-    measure = (
-        f"{question['total_orders']} orders"
-        if question["segment_name"] == "frequent_segment"
-        else f"{row['days_since_last_order']} days since the last order"
-    )
-    if row["segment_name"] is None:
+    segment_type = question["segment_name"]
+    segment_name = published.segment(segment_type, question["total_orders"], days_since_last_order)
+    if segment_name is None:
+        measure = (
+            f"{question['total_orders']} orders"
+            if segment_type == "frequent_segment"
+            else f"{days_since_last_order} days since the last order"
+        )
         raise ApiError(
             404,
             "no_segment",
-            f"no {question['segment_name']} matches {measure}",
-            {"segment_type": question["segment_name"], "as_of": row["as_of_date"].isoformat()},
+            f"no {segment_type} matches {measure}",
+            {"segment_type": segment_type, "as_of": as_of.isoformat()},
         )
-    if row["voucher_amount"] is None:
+    row = published.answers.get((country, segment_type, segment_name))
+    if row is None:
         raise ApiError(
             404,
             "no_answer",
-            f"no voucher was used in {row['country_code']} segment {row['segment_name']}",
-            {"segment_name": row["segment_name"], "as_of": row["as_of_date"].isoformat()},
+            f"no voucher was used in {country} segment {segment_name}",
+            {"segment_name": segment_name, "as_of": as_of.isoformat()},
         )
     runner_up = None
     if row["runner_up_voucher_amount"] is not None:
@@ -190,14 +216,14 @@ def answer(question: dict) -> dict:
         }
     return {
         "voucher_amount": float(row["voucher_amount"]),
-        "segment_type": question["segment_name"],
-        "segment_name": row["segment_name"],
-        "as_of": row["as_of_date"],
-        "from_sample": row["from_sample"],
-        "country_code": row["country_code"],
+        "segment_type": segment_type,
+        "segment_name": segment_name,
+        "as_of": as_of,
+        "from_sample": published.from_sample,
+        "country_code": country,
         "customer_id": question.get("customer_id"),
         "total_orders": question["total_orders"],
-        "days_since_last_order": row["days_since_last_order"],
+        "days_since_last_order": days_since_last_order,
         "voucher_uses": row["voucher_uses"],
         "segment_uses": row["segment_uses"],
         "share": round(row["voucher_uses"] / row["segment_uses"], 4),
@@ -235,36 +261,7 @@ def voucher_segment_selector(question):
 
 
 def criteria(as_of: dt.date | None) -> dict:
-    rows = db.fetch_all(CRITERIA_QUERY, as_of=as_of)
-    if not rows:
-        raise no_snapshot(as_of)
-    segments: dict[tuple, dict] = {}
-    for row in rows:
-        key = (row["segment_type"], row["segment_name"])
-        segment = segments.setdefault(
-            key,
-            {
-                "segment_type": row["segment_type"],
-                "segment_name": row["segment_name"],
-                "measure": row["measure"],
-                "min_value": row["min_value"],
-                "max_value": row["max_value"],
-                "answers": [],
-            },
-        )
-        if row["country_code"] is not None:
-            segment["answers"].append(
-                {
-                    "country_code": row["country_code"],
-                    "voucher_amount": float(row["voucher_amount"]),
-                    "voucher_uses": row["voucher_uses"],
-                    "segment_uses": row["segment_uses"],
-                    "runner_up_voucher_amount": (
-                        float(row["runner_up_voucher_amount"]) if row["runner_up_voucher_amount"] is not None else None
-                    ),
-                }
-            )
-    return {"as_of": rows[0]["as_of_date"], "from_sample": rows[0]["from_sample"], "segments": list(segments.values())}
+    return snapshot(as_of).criteria
 
 
 @bp.get("/selection_criteria")
@@ -327,8 +324,8 @@ def _form_question(form) -> dict:
 def _latest_countries() -> list[str]:
     """The latest snapshot's countries, for the form's drop-down; none (a text box) while the database is away."""
     try:
-        return [row["country_code"] for row in db.fetch_all(LATEST_COUNTRIES_QUERY)]
-    except SQLAlchemyError:
+        return snapshot(None).countries()
+    except (SQLAlchemyError, ApiError):
         return []
 
 

@@ -16,7 +16,8 @@ AS_OF = "2018-09-15"
 
 @pytest.fixture
 def client(reader_url):
-    app = create_app({"TESTING": True, "DATABASE_URL": reader_url})
+    # Ask the database before every answer: this test republishes and asks again at once.
+    app = create_app({"TESTING": True, "DATABASE_URL": reader_url, "RECHECK_SECONDS": 0})
     yield app.test_client()
     app.extensions["warehouse_engine"].dispose()
 

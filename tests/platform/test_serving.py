@@ -93,3 +93,17 @@ def test_an_oversized_body_is_refused_before_it_is_read(api):
     )
     assert status == 413
     assert json.loads(body)["code"] == "payload_too_large"
+
+
+def test_the_access_log_keeps_every_error_and_the_configured_share_of_the_rest(published, tmp_path, monkeypatch):
+    monkeypatch.setenv("API_ACCESS_LOG", "0")
+    served = Api(published, workers=1, threads=2, log_path=tmp_path / "gunicorn.log")
+    served.start()
+    try:
+        for _ in range(20):
+            assert served.get("/selection_criteria")[0] == 200
+        assert served.get("/no-such-page")[0] == 404
+    finally:
+        served.stop()
+    access = [line for line in served.log_path.read_text().splitlines() if '"GET /' in line]
+    assert len(access) == 1 and '"GET /no-such-page HTTP/1.1" 404' in access[0], access

@@ -214,8 +214,11 @@ def test_a_failed_check_stops_publication(run_dag, db, tmp_path):
     run_dag("voucher_selection", conf={"as_of": AS_OF, "source": str(source)})
     before = production_tables(db)
     # A date before every event leaves the snapshot empty, which the checks refuse to publish.
-    run_dag("voucher_selection", conf={"as_of": "2010-01-01", "source": str(source)}, expect="failed")
+    run = run_dag("voucher_selection", conf={"as_of": "2010-01-01", "source": str(source)}, expect="failed")
     assert production_tables(db) == before
+    # The same rows would fail the same way: the check fails at once, without retries.
+    check = next(ti for ti in run.get_task_instances() if ti.task_id == "check_snapshot_not_empty")
+    assert (check.state, check.try_number) == ("failed", 1)
 
 
 def test_segment_rules_are_data(run_dag, db, tmp_path):
