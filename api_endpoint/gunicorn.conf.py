@@ -12,10 +12,6 @@ workers = settings.API_WORKERS.value()
 worker_class = settings.API_WORKER_CLASS.value()
 worker_connections = settings.API_WORKER_CONNECTIONS.value()
 threads = settings.API_THREADS.value()
-# Each worker listens on its own socket (SO_REUSEPORT), and the kernel spreads new connections across them. On one
-# shared socket, whichever worker happens to be waiting takes them: on this project's bench, one gevent worker
-# held 21 of 32 keep-alive connections and another none, and the overloaded one's clients waited 100 ms and more.
-reuse_port = True
 timeout = 30
 graceful_timeout = 10
 keepalive = 5

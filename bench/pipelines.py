@@ -4,7 +4,8 @@ Run it with `./quickstart bench`. Each pipeline runs its own loader and the same
 DAG (from the domain's declaration), outside Airflow, so the figures leave out Airflow's per-task start-up. The
 loader runs in a process of its own, whose peak resident memory is reported. The peer, the original project's
 pandas `to_sql` way with the voucher file (bench/peer.py), runs on --peer-rows rows against a bare COPY of the same
-rows. Results go to stdout and bench/results/.
+rows. Then bench/voucher_api.py times `POST /voucher` against a minimal Flask app (--api-seconds 0 skips it).
+Results go to stdout and bench/results/.
 """
 
 import argparse
@@ -72,8 +73,16 @@ def run_loader(load: str, url: str, params: dict, results) -> None:
     resident memory (so the figure is the loader's alone, imports included, not the bench's)."""
     with psycopg.connect(url, autocommit=True) as connection:
         seconds, work = timed(lambda: import_string(load)(connection, RunContext(params=params)))
-    peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    results.put({"work": work, "seconds": seconds, "peak_rss_mib": peak_kib / 1024})
+    results.put({"work": work, "seconds": seconds, "peak_rss_mib": peak_rss_mib()})
+
+
+def peak_rss_mib() -> float:
+    """This process's peak resident memory. Not getrusage's ru_maxrss: Linux carries that across fork and exec,
+    so a spawned process would report its parent's peak when it was larger."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def load_apart(domain: Domain, url: str, params: dict) -> dict:
@@ -154,6 +163,12 @@ def main(argv: list[str] | None = None) -> int:
         default=200_000,
         help="voucher rows for the peer (pandas to_sql, slow: about 5 minutes per million rows); 0 leaves it out",
     )
+    parser.add_argument(
+        "--api-seconds",
+        type=float,
+        default=10,
+        help="then time POST /voucher against a minimal Flask app for this long each (bench/voucher_api.py); 0 skips",
+    )
     parser.add_argument("--results", type=Path, default=RESULTS, help="folder the figures are written to")
     args = parser.parse_args(argv)
     server = config.admin_url()
@@ -162,21 +177,31 @@ def main(argv: list[str] | None = None) -> int:
         admin.execute(f"create database {BENCH_DATABASE}")
     url = config.with_database(server, BENCH_DATABASE)
     work_dir = config.state_dir() / "bench"
+    args.results.mkdir(parents=True, exist_ok=True)
+    output = args.results / f"pipelines-{time.strftime('%Y%m%dT%H%M%S')}.json"
     results = []
+
+    def keep(result: dict) -> None:
+        # Each figure is reported and written as soon as it is measured: a later failure loses none.
+        report(result)
+        results.append(result)
+        output.write_text(json.dumps(results, indent=2) + "\n")
+
     with psycopg.connect(url, autocommit=True) as connection:
         for domain in domains:
             if args.only in (None, domain.name):
-                rows = getattr(args, f"{domain.name}_rows")
-                results.append(bench_domain(connection, url, domain, rows, work_dir))
+                keep(bench_domain(connection, url, domain, getattr(args, f"{domain.name}_rows"), work_dir))
         if args.peer_rows and args.only in (None, "vouchers"):
             if importlib.util.find_spec("pandas") is None:
                 print("peer left out: pandas is not installed (pip install -e '.[dev]')")
             else:
-                results.append(bench_peer(connection, url, args.peer_rows, work_dir))
-    for result in results:
-        report(result)
-    args.results.mkdir(parents=True, exist_ok=True)
-    (args.results / f"pipelines-{time.strftime('%Y%m%dT%H%M%S')}.json").write_text(json.dumps(results, indent=2))
+                keep(bench_peer(connection, url, args.peer_rows, work_dir))
+    print(f"\nwritten to {output}")
+    if args.api_seconds and args.only in (None, "vouchers"):
+        from bench import voucher_api
+
+        print("\n==> POST /voucher against a minimal Flask app (bench/voucher_api.py)")
+        return voucher_api.main(["--seconds", str(args.api_seconds), "--results", str(args.results)])
     return 0
 
 
