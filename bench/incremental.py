@@ -8,7 +8,10 @@ all once with the DAG's loader into the `warehouse_bench_incremental` database, 
 - a run that finds nothing new (what every five-minute run costs while nothing lands);
 - a run that finds one new file and loads it;
 - the baseline: how a run decided before files were skipped on their unchanged size and modification time,
-  reading and hashing every file and looking each content up.
+  reading and hashing every file and looking each content up;
+- the models (staging, the KPIs, the checks, publication) once over the whole history, then for the one new
+  file: recomputation must follow the intervals a file touches, not the history. `--files 17280` is 30 days of
+  five-minute intervals (two files per interval).
 
 Results go to stdout and bench/results/incremental-<UTC timestamp>.json.
 """
@@ -26,14 +29,14 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from bench.pipelines import RESULTS, timed  # noqa: E402
+from bench.pipelines import RESULTS, run_checks, timed  # noqa: E402
 from warehouse import config, loading  # noqa: E402
 from warehouse.bootstrap import bootstrap  # noqa: E402
 from warehouse.domains.telecom import DOMAIN  # noqa: E402
 from warehouse.domains.telecom.contract import file_name  # noqa: E402
 from warehouse.domains.telecom.sample import INTERVAL_MS, write_file, write_landing  # noqa: E402
-from warehouse.domains.telecom.source import SOURCE_KIND, landed_files, load_landing  # noqa: E402
-from warehouse.models import run_statements  # noqa: E402
+from warehouse.domains.telecom.source import SOURCE_KIND, landed_files, load_landing, pending_batches  # noqa: E402
+from warehouse.models import run_statements, run_step  # noqa: E402
 from warehouse.pipeline import PLATFORM_RELATIONS  # noqa: E402
 
 DATABASE = "warehouse_bench_incremental"
@@ -51,6 +54,20 @@ def decide_by_content(connection: psycopg.Connection, path: Path) -> bool:
             (SOURCE_KIND, path.name, checksum),
         ).fetchone()
     )
+
+
+def run_models(connection: psycopg.Connection) -> tuple[float, int]:
+    """Run the DAG's model steps, checks and publication over the pending batches; return seconds and batches."""
+    work = {"batch_ids": pending_batches(connection)}
+
+    def models() -> None:
+        for step in [DOMAIN.stage, *DOMAIN.build]:
+            run_step(connection, step.models, work, DOMAIN.sql_dir)
+        run_checks(connection, DOMAIN, work)
+        run_step(connection, DOMAIN.publish.models, work, DOMAIN.sql_dir)
+
+    seconds, _ = timed(models)
+    return seconds, len(work["batch_ids"])
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -84,6 +101,8 @@ def main(argv: list[str] | None = None) -> int:
         print("==> loading them all once (the folder's history)")
         history_seconds, history = timed(lambda: load_landing(connection, folder))
         print(f"    {len(history):,} files in {history_seconds:.1f} s")
+        history_models_seconds, _ = run_models(connection)
+        print(f"    their models (staging, KPIs, checks, publication) in {history_models_seconds:.1f} s")
 
         nothing_new_seconds, nothing = timed(lambda: load_landing(connection, folder))
         assert nothing == [], "an unchanged folder loaded something"
@@ -102,6 +121,8 @@ def main(argv: list[str] | None = None) -> int:
         )
         one_new_seconds, loaded = timed(lambda: load_landing(connection, folder))
         assert len(loaded) == 1, f"expected the one new file, loaded {len(loaded)}"
+        one_new_models_seconds, staged = run_models(connection)
+        assert staged == 1, f"expected to stage the one new file's batch, staged {staged}"
 
     result = {
         "files_in_folder": len(history) + 1,
@@ -110,11 +131,16 @@ def main(argv: list[str] | None = None) -> int:
         "nothing_new_seconds": round(nothing_new_seconds, 3),
         "one_new_file_seconds": round(one_new_seconds, 3),
         "hash_and_look_up_every_file_seconds": round(hash_all_seconds, 3),
+        "history_models_seconds": round(history_models_seconds, 2),
+        "one_new_file_models_seconds": round(one_new_models_seconds, 3),
     }
     print(f"==> deciding what is new among {len(history):,} loaded files")
     print(f"    nothing new:            {nothing_new_seconds:8.3f} s")
     print(f"    one new file (loaded):  {one_new_seconds:8.3f} s")
     print(f"    before: hash and look up every file: {hash_all_seconds:8.3f} s")
+    print("==> recomputing")
+    print(f"    the whole history:      {history_models_seconds:8.3f} s")
+    print(f"    one new file:           {one_new_models_seconds:8.3f} s")
     args.results.mkdir(parents=True, exist_ok=True)
     (args.results / f"incremental-{time.strftime('%Y%m%dT%H%M%S')}.json").write_text(json.dumps(result, indent=2))
     return 0
