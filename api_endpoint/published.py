@@ -8,6 +8,7 @@ in between. While the database is away, the next version check fails as any quer
 answers from memory for longer than the recheck interval without the database.
 """
 
+import threading
 import time
 from collections.abc import Callable
 from typing import Any
@@ -32,20 +33,24 @@ class PublishedMemo:
         self.version: Any = None
         self.checked_at = float("-inf")
         self.kept: dict[Any, Any] = {}
+        # Guards replacing `kept` against keeping a value in a dict a newer version has already replaced.
+        self.lock = threading.Lock()
 
     def get(self, key: Any, load: Callable[[], Any]) -> Any:
         """Return the value kept under `key`, or load it (None, a missing value, is never kept)."""
         self.recheck()
-        # Read once: another thread (gthread workers) may replace the dict meanwhile, never empty it in place.
         kept = self.kept
         value = kept.get(key, MISSING)
         if value is not MISSING:
             return value
         value = load()
         if value is not None:
-            if len(kept) >= MAX_KEPT:
-                self.kept = kept = {}
-            kept[key] = value
+            with self.lock:
+                # Kept only if no newer version replaced the dict while it loaded.
+                if self.kept is kept:
+                    if len(kept) >= MAX_KEPT:
+                        self.kept = kept = {}
+                    kept[key] = value
         return value
 
     def recheck(self) -> None:
@@ -53,10 +58,11 @@ class PublishedMemo:
         if now - self.checked_at < self.recheck_seconds:
             return
         version = db.fetch_one(self.version_query)
-        if version != self.version:
-            self.kept = {}
-            self.version = version
-        self.checked_at = now
+        with self.lock:
+            if version != self.version:
+                self.kept = {}
+                self.version = version
+            self.checked_at = now
 
 
 def memo(name: str, version_query: str) -> PublishedMemo:

@@ -45,7 +45,10 @@ def serves_sample() -> bool:
         if request.blueprint in FROM_MEMORY:
             try:
                 answer = FROM_MEMORY[request.blueprint]()
-            except (SQLAlchemyError, HTTPError) as error:
+            except HTTPError:
+                # Nothing published yet: nothing to label.
+                answer = False
+            except SQLAlchemyError as error:
                 log.warning("could not tell whether %s serves the sample: %s", request.blueprint, error)
         elif fact is not None:
             try:

@@ -14,7 +14,7 @@ from sqlalchemy import create_engine, text
 
 ANSWER_QUERY = """
 with snapshot as (
-    select as_of_date, snapshots.from_sample
+    select as_of_date, coalesce((to_jsonb(snapshots) ->> 'from_sample')::boolean, false) as from_sample
     from model_production.voucher_snapshots as snapshots
     where cast(:as_of as date) is null or as_of_date = cast(:as_of as date)
     order by as_of_date desc

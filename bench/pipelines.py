@@ -12,6 +12,7 @@ import argparse
 import importlib.util
 import json
 import multiprocessing
+import queue
 import resource
 import sys
 import time
@@ -90,11 +91,22 @@ def load_apart(domain: Domain, url: str, params: dict) -> dict:
     results = context.Queue()
     process = context.Process(target=run_loader, args=(domain.load, url, params, results))
     process.start()
-    loaded = results.get()
+    (loaded,) = receive(results, [process])
     process.join()
-    if process.exitcode:
-        raise RuntimeError(f"{domain.name}: the loader exited with {process.exitcode}")
     return loaded
+
+
+def receive(results, processes: list) -> list:
+    """One result from each process; fail, rather than wait forever, when one exits without sending it."""
+    received = []
+    while len(received) < len(processes):
+        try:
+            received.append(results.get(timeout=5))
+        except queue.Empty:
+            dead = [process for process in processes if process.exitcode not in (None, 0)]
+            if dead:
+                raise RuntimeError(f"{dead[0].name} exited with {dead[0].exitcode} before sending its result") from None
+    return received
 
 
 def bench_domain(connection: psycopg.Connection, url: str, domain: Domain, rows: int, work_dir: Path) -> dict:
@@ -107,6 +119,7 @@ def bench_domain(connection: psycopg.Connection, url: str, domain: Domain, rows:
     copy_file, copy_options, params = import_string(domain.bench.generate)(folder, rows)
     baseline = bare_copy(connection, copy_file, domain.bench.copy_columns, copy_options)
     loaded = load_apart(domain, url, params)
+    loaded_file = Path(params.get("source") or copy_file)
     work = loaded["work"]
     steps = {f"load ({domain.load_task_id})": loaded["seconds"]}
     for step in [domain.stage, *domain.build]:
@@ -119,7 +132,7 @@ def bench_domain(connection: psycopg.Connection, url: str, domain: Domain, rows:
         "bare_copy_seconds": baseline,
         "steps": steps,
         "loader_peak_rss_mib": loaded["peak_rss_mib"],
-        "input": {"file": Path(params.get("source", copy_file)).name, "bytes": Path(copy_file).stat().st_size},
+        "input": {"file": loaded_file.name, "bytes": loaded_file.stat().st_size},
     }
 
 

@@ -67,6 +67,13 @@ def _choice(*allowed: str) -> Callable[[str], str]:
     return parse
 
 
+def _seconds(value: str, most: float) -> float:
+    seconds = float(value)
+    if not 0 <= seconds <= most:
+        raise ValueError(f"expected seconds from 0 to {most:g}, got {value!r}")
+    return seconds
+
+
 def _share(value: str) -> float:
     share = float(value)
     if not 0 <= share <= 1:
@@ -144,7 +151,7 @@ API_RECHECK_SECONDS = setting(
     1.0,
     "how often, at most, a worker asks whether a newer snapshot was published; meanwhile it answers the voucher "
     "questions from memory (0: ask before every answer)",
-    float,
+    lambda value: _seconds(value, most=3600),
 )
 API_ACCESS_LOG = setting(
     "API_ACCESS_LOG",

@@ -42,7 +42,16 @@ from model_production.voucher_snapshots
 SNAPSHOT_QUERY = """
 with snapshot as (
     -- from_sample through to_jsonb: a snapshot published before the column existed reads false, not an error.
-    select as_of_date, coalesce((to_jsonb(snapshots) ->> 'from_sample')::boolean, false) as from_sample
+    select
+        as_of_date,
+        coalesce((to_jsonb(snapshots) ->> 'from_sample')::boolean, false) as from_sample,
+        -- Every country the snapshot answers for, in the database's order.
+        array(
+            select distinct selection.country_code
+            from model_production.voucher_selection as selection
+            where selection.as_of_date = snapshots.as_of_date
+            order by selection.country_code
+        ) as countries
     from model_production.voucher_snapshots as snapshots
     where cast(:as_of as date) is null or as_of_date = cast(:as_of as date)
     order by as_of_date desc
@@ -52,6 +61,7 @@ with snapshot as (
 select
     snapshot.as_of_date,
     snapshot.from_sample,
+    snapshot.countries,
     rules.segment_type,
     rules.segment_name,
     rules.measure,
@@ -81,6 +91,7 @@ class Snapshot:
 
     as_of: dt.date
     from_sample: bool
+    countries: tuple[str, ...]
     rules: dict[str, list[dict]]
     # A country's spellings by its lower case: a question may name it in any case.
     spellings: dict[str, list[str]]
@@ -113,19 +124,18 @@ class Snapshot:
                         "runner_up_voucher_amount": _amount(row["runner_up_voucher_amount"]),
                     }
                 )
-        spellings: dict[str, list[str]] = {}
-        for country in sorted({country for country, _, _ in answers}):
-            spellings.setdefault(country.lower(), []).append(country)
         first = rows[0]
+        spellings: dict[str, list[str]] = {}
+        for country in first["countries"]:
+            spellings.setdefault(country.lower(), []).append(country)
         criteria = {
             "as_of": first["as_of_date"],
             "from_sample": first["from_sample"],
             "segments": list(segments.values()),
         }
-        return cls(first["as_of_date"], first["from_sample"], rules, spellings, answers, criteria)
-
-    def countries(self) -> list[str]:
-        return [country for spelled in self.spellings.values() for country in spelled]
+        return cls(
+            first["as_of_date"], first["from_sample"], tuple(first["countries"]), rules, spellings, answers, criteria
+        )
 
     def country(self, asked: str) -> str | None:
         """The snapshot's spelling of a country asked in any case (its exact spelling first)."""
@@ -184,7 +194,7 @@ def answer(question: dict) -> dict:
             422,
             "unknown_country",
             f"invalid value for country_code: no data for {question['country_code']!r}",
-            {"fields": {"country_code": [f"must be one of {published.countries()}"]}},
+            {"fields": {"country_code": [f"must be one of {list(published.countries)}"]}},
         )
     segment_type = question["segment_name"]
     segment_name = published.segment(segment_type, question["total_orders"], days_since_last_order)
@@ -261,7 +271,11 @@ def voucher_segment_selector(question):
 
 
 def criteria(as_of: dt.date | None) -> dict:
-    return snapshot(as_of).criteria
+    published = snapshot(as_of)
+    if not published.rules:
+        # A snapshot without segment rules has no criteria to list (the checks do not publish one).
+        raise no_snapshot(as_of)
+    return published.criteria
 
 
 @bp.get("/selection_criteria")
@@ -324,7 +338,7 @@ def _form_question(form) -> dict:
 def _latest_countries() -> list[str]:
     """The latest snapshot's countries, for the form's drop-down; none (a text box) while the database is away."""
     try:
-        return snapshot(None).countries()
+        return list(snapshot(None).countries)
     except (SQLAlchemyError, ApiError):
         return []
 
