@@ -38,7 +38,8 @@ def replicated(tmp_path, monkeypatch):
             config.with_role(primary, config.READER_ROLE, config.reader_password()),
             config.WAREHOUSE_REPLICA_PORT.value(),
         )
-        app = create_app({"TESTING": True})
+        # Ask the replica before every answer, so that readers during a publication read it, not their memory.
+        app = create_app({"TESTING": True, "RECHECK_SECONDS": 0})
         monkeypatch.setenv("AIRFLOW_CONN_WAREHOUSE", primary)
         yield app
     finally:
