@@ -3,9 +3,11 @@
 A published snapshot never changes: a publication adds a new one or replaces one whole. So a worker can keep what
 it read from one, and needs to ask only whether anything was published since. It asks with a version query (a
 few bytes), at most once every `API_RECHECK_SECONDS`, and forgets everything it kept when the answer changes. A
-newer publication is therefore answered within that many seconds, and a question costs no database round trip
-in between. While the database is away, the next version check fails as any query does (a 503): a worker never
-answers from memory for longer than the recheck interval without the database.
+newer publication is therefore answered within that many seconds (plus the check's own time), and a question
+costs no database round trip in between. One request at a time asks; the others answer from memory meanwhile.
+While the database is away, each request that asks fails as any query does (a 503) and the next one asks again;
+the questions answered from memory between two such failures get the last published answers, which cannot have
+changed without the database.
 """
 
 import threading
@@ -57,12 +59,18 @@ class PublishedMemo:
         now = self.clock()
         if now - self.checked_at < self.recheck_seconds:
             return
-        version = db.fetch_one(self.version_query)
+        # One request asks; the others answer from memory meanwhile, rather than all asking at once.
+        previous, self.checked_at = self.checked_at, now
+        try:
+            version = db.fetch_one(self.version_query)
+        except BaseException:
+            # Unanswered: the next request asks again (and, while the database is away, fails as this one does).
+            self.checked_at = previous
+            raise
         with self.lock:
             if version != self.version:
                 self.kept = {}
                 self.version = version
-            self.checked_at = now
 
 
 def memo(name: str, version_query: str) -> PublishedMemo:
