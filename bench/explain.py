@@ -1,9 +1,11 @@
-"""Show where a domain's staging spends its time: EXPLAIN ANALYZE of each staging model, on generated input.
+"""Show where a domain's models spend their time: EXPLAIN ANALYZE of each model before publication, on generated
+input.
 
 Run it with `.venv/bin/python bench/explain.py vouchers --rows 1000000` (the embedded PostgreSQL must be up). It
 loads the input as bench/pipelines.py does, in the same bench database, then, for each model of the domain's
-staging step in order, prints the plan of its select with the time each node took, and materialises the model
-so that the next one can read it. Each model therefore runs twice: the figures are the plan's, not the step's.
+staging and build steps in order (a domain whose loader stages has only builds), prints the plan of its select
+with the time each node took, and materialises the model so that the next one can read it. Each model therefore
+runs twice: the figures are the plan's, not the step's.
 """
 
 import argparse
@@ -47,7 +49,7 @@ def main(argv: list[str] | None = None) -> int:
         work = load_apart(domain, url, params)["work"]
         cursor = ClientCursor(connection)
         with connection.transaction():
-            for path in domain.stage.models:
+            for path in [path for step in domain.modelling for path in step.models]:
                 model = render(path, domain.sql_dir)
                 plan = cursor.execute(f"explain (analyze, buffers, costs off) {model.sql}", work).fetchall()
                 print(f"\n-- {path} ({model.materialized})")

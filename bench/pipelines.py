@@ -122,7 +122,7 @@ def bench_domain(connection: psycopg.Connection, url: str, domain: Domain, rows:
     loaded_file = Path(params.get("source") or copy_file)
     work = loaded["work"]
     steps = {f"load ({domain.load_task_id})": loaded["seconds"]}
-    for step in [domain.stage, *domain.build]:
+    for step in domain.modelling:
         steps[step.task_id], _ = timed(lambda step=step: run_step(connection, step.models, work, domain.sql_dir))
     steps["checks"], _ = timed(lambda: run_checks(connection, domain, work))
     steps[domain.publish.task_id], _ = timed(lambda: run_step(connection, domain.publish.models, work, domain.sql_dir))

@@ -107,7 +107,8 @@ class Domain:
     # (a small dict, their bound parameters), or None when there is nothing new to do.
     load: str
     load_task_id: str
-    stage: Step
+    # None when the loader stages the rows as they load.
+    stage: Step | None
     build: Sequence[Step]
     publish: Step
     # Relations the pipeline loads into or reads besides its models: raw tables, seeds, state tables.
@@ -144,6 +145,11 @@ class Domain:
         return sorted(f"checks/{self.name}/{path.name}" for path in folder.glob("*.sql"))
 
     @property
+    def modelling(self) -> list[Step]:
+        """The model steps that run before the checks: staging (unless the loader stages) and the builds."""
+        return [step for step in (self.stage, *self.build) if step is not None]
+
+    @property
     def steps(self) -> list[Step]:
         """Every model step in the order a run can take them."""
-        return [self.stage, *self.build, self.publish]
+        return [*self.modelling, self.publish]

@@ -7,6 +7,7 @@ import shutil
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 from urllib.parse import urlsplit
 
 import psycopg
@@ -21,6 +22,27 @@ log = logging.getLogger(__name__)
 
 CHUNK_BYTES = 8 * 1024 * 1024
 BATCH_ROWS = 250_000
+
+
+class Staging(Protocol):
+    """Stages a domain's rows while they load: made for each batch, with the loading transaction's Copies, it takes
+    the batch's record batches as raw holds them (text, null for an absent value) with their source row numbers,
+    in order, and writes them on (typed, or rejected with a rule) through the Copies."""
+
+    def __init__(self, copies: "Copies", batch_id: int) -> None: ...
+
+    @staticmethod
+    def staged(connection: psycopg.Connection, batch_id: int) -> bool:
+        """Whether each of the batch's rows is staged."""
+
+    @staticmethod
+    def forget(connection: psycopg.Connection, batch_id: int) -> None:
+        """Remove whatever is staged of the batch."""
+
+    def take(self, values: pa.RecordBatch, row_numbers: pa.Array) -> None: ...
+
+    def finish(self) -> None:
+        """After the last record batch."""
 
 
 @dataclass(frozen=True)
@@ -112,24 +134,28 @@ def copy_batch(
     checksum: str,
     table: str,
     columns: list[str],
-    chunks: Iterable[bytes],
+    chunks: Iterable[bytes] | Iterable["TextBatch"],
     copy_format: str = "csv",
     dag_id: str | None = None,
     run_id: str | None = None,
     is_sample: bool = False,
     analyze: bool = True,
+    stage: str | None = None,
 ) -> Batch:
-    """COPY `chunks` (CSV, or COPY's text format) into raw `table` as one new batch, in one transaction.
+    """COPY `chunks` (CSV, or COPY's text format; or TextBatches, `arrow`) into raw `table` as one new batch, in one
+    transaction.
 
     If the transaction fails part way, neither the batch nor any of its rows exist, so a retry starts clean.
     `is_sample` records, in the batch's lineage, that the file is the generated sample. The table's statistics
     are refreshed with the batch (`analyze`), unless the caller loads several files and analyzes once after.
+    TextBatches are COPYed in PostgreSQL's binary format, one COPY each. With `stage` (`package.module:Class`, see
+    Staging), each is staged by the class as soon as it is in raw, in the same transaction.
     """
     schema_name, table_name = table.split(".")
     copy_statement = sql.SQL("copy {} ({}) from stdin (format {})").format(
         sql.Identifier(schema_name, table_name),
         sql.SQL(", ").join(sql.Identifier(column) for column in columns),
-        sql.SQL({"csv": "csv", "text": "text"}[copy_format]),
+        sql.SQL({"csv": "csv", "text": "text", "arrow": "binary"}[copy_format]),
     )
     with connection.transaction():
         batch_id = connection.execute(
@@ -147,10 +173,22 @@ def copy_batch(
             (str(batch_id), source_name),
         )
         with connection.cursor() as cursor:
-            with cursor.copy(copy_statement) as copy:
-                for chunk in chunks:
-                    copy.write(chunk)
-            row_count = cursor.rowcount
+            if copy_format != "arrow":
+                with cursor.copy(copy_statement) as copy:
+                    for chunk in chunks:
+                        copy.write(chunk)
+                row_count = cursor.rowcount
+            else:
+                with Copies(connection) as copies:
+                    staging = import_string(stage)(copies, batch_id) if stage else None
+                    for text_batch in chunks:
+                        copies.submit(table, columns, text_batch.table())
+                        if staging:
+                            staging.take(text_batch.values, text_batch.row_numbers)
+                    copies.drain()
+                    if staging:
+                        staging.finish()
+                row_count = copies.rows.get(table, 0)
         connection.execute("update audit.load_batches set row_count = %s where batch_id = %s", (row_count, batch_id))
         # Staging runs next, before autovacuum would notice the new rows: without fresh statistics the planner
         # takes the new batch for empty, and a self-join over it becomes a nested loop over every row.
@@ -158,6 +196,90 @@ def copy_batch(
             analyze_table(connection, table)
     log.info("loaded %d rows of %s into %s as batch %d", row_count, source_name, table, batch_id)
     return Batch(batch_id=batch_id, row_count=row_count, reused=False)
+
+
+def copy_arrow(connection: psycopg.Connection, statement: sql.Composable, rows: pa.Table, **encoders) -> int:
+    """COPY an Arrow table in PostgreSQL's binary format (`statement` says `format binary`); return its row count.
+
+    Values travel typed, so the server parses nothing. `encoders` names pgpq encoder builders for the columns
+    whose type Arrow's alone does not settle (text as jsonb).
+    """
+    import pgpq
+    import pgpq.encoders
+
+    if not rows.num_rows:
+        return 0
+    builders = {field.name: pgpq.ArrowToPostgresBinaryEncoder.infer_encoder(field) for field in rows.schema}
+    for name, output in encoders.items():
+        builders[name] = pgpq.encoders.StringEncoderBuilder.new_with_output(rows.schema.field(name), output)
+    encoder = pgpq.ArrowToPostgresBinaryEncoder.new_with_encoders(rows.schema, builders)
+    with connection.cursor() as cursor:
+        with cursor.copy(statement) as copy:
+            copy.write(encoder.write_header())
+            for record_batch in rows.to_batches():
+                copy.write(encoder.write_batch(record_batch))
+            copy.write(encoder.finish())
+        return cursor.rowcount
+
+
+class Copies:
+    """COPY Arrow tables (copy_arrow) on one connection from a thread of their own, in the order given, so that the
+    loader reads and checks the next record batch while the server writes the last. The connection is the thread's
+    until `drain` returns: whoever else queries it drains first. The first error is raised to the caller, by the
+    next `submit` or by `drain`; leaving the context stops the thread, after its current COPY, in any case.
+    """
+
+    def __init__(self, connection: psycopg.Connection, depth: int = 2) -> None:
+        import queue
+        import threading
+
+        self.connection = connection
+        self.rows: dict[str, int] = {}
+        self._jobs: queue.Queue = queue.Queue(maxsize=depth)
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name="copies", daemon=True)
+
+    def __enter__(self) -> "Copies":
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        if exc_info[0] is not None:
+            self._error = self._error or exc_info[1]
+        self._jobs.put(None)
+        self._thread.join()
+
+    def submit(self, table: str, columns: Sequence[str], rows: pa.Table, **encoders) -> None:
+        """COPY `rows` into `columns` of `table`, after what was submitted before."""
+        self._raise()
+        if rows.num_rows:
+            self._jobs.put((table, columns, rows, encoders))
+
+    def drain(self) -> None:
+        """Wait for every COPY submitted; the connection is the caller's again."""
+        self._jobs.join()
+        self._raise()
+
+    def _raise(self) -> None:
+        if self._error is not None:
+            raise self._error
+
+    def _run(self) -> None:
+        while (job := self._jobs.get()) is not None:
+            table, columns, rows, encoders = job
+            try:
+                if self._error is None:
+                    statement = sql.SQL("copy {} ({}) from stdin (format binary)").format(
+                        sql.Identifier(*table.split(".")), sql.SQL(", ").join(map(sql.Identifier, columns))
+                    )
+                    self.rows[table] = self.rows.get(table, 0) + copy_arrow(
+                        self.connection, statement, rows, **encoders
+                    )
+            except BaseException as error:  # noqa: BLE001 - handed to the caller's thread
+                self._error = error
+            finally:
+                self._jobs.task_done()
+        self._jobs.task_done()
 
 
 def analyze_table(connection: psycopg.Connection, table: str) -> None:
@@ -172,7 +294,7 @@ def is_parquet(path: Path) -> bool:
 
 
 def record_batches(
-    path: Path, columns: Sequence[str], optional: Sequence[str] = (), batch_rows: int = BATCH_ROWS
+    path: Path, columns: Sequence[str], optional: Sequence[str] = (), batch_rows: int | None = None
 ) -> Iterator[pa.RecordBatch]:
     """Stream a parquet or CSV file as record batches of `columns` then the `optional` columns it carries.
 
@@ -186,7 +308,9 @@ def record_batches(
         parquet = pq.ParquetFile(path)
         present = set(parquet.schema_arrow.names)
         _require_columns(path, columns, present)
-        for record_batch in parquet.iter_batches(batch_size=batch_rows, columns=[c for c in wanted if c in present]):
+        for record_batch in parquet.iter_batches(
+            batch_size=batch_rows or BATCH_ROWS, columns=[c for c in wanted if c in present]
+        ):
             yield _with_absent_columns(record_batch, wanted)
         return
 
@@ -233,21 +357,50 @@ def _named_errors(path: Path, batches: Iterator[pa.RecordBatch]) -> Iterator[pa.
         raise SourceError(f"{path} cannot be read: {error}") from error
 
 
-def csv_chunks(path: Path, columns: Sequence[str], optional: Sequence[str] = ()) -> Iterator[bytes]:
-    """Yield the file as CSV for COPY: a source row number, then the columns as text (null: an absent column)."""
-    import pyarrow.csv as pcsv
+@dataclass(frozen=True)
+class TextBatch:
+    """A record batch of the file as raw keeps it (text, null for an absent value), its source row numbers, and
+    the same rows as CSV for COPY."""
 
+    values: pa.RecordBatch
+    row_numbers: pa.Array
+
+    def renamed(self, names: Mapping[str, str]) -> "TextBatch":
+        """The same batch with its columns renamed (source name -> raw name)."""
+        values = pa.RecordBatch.from_arrays(self.values.columns, [names[name] for name in self.values.schema.names])
+        return TextBatch(values, self.row_numbers)
+
+    def table(self) -> pa.Table:
+        """The rows as raw holds them: the source row number, then the values."""
+        return pa.Table.from_arrays(
+            [self.row_numbers, *self.values.columns], ["source_row_number", *self.values.schema.names]
+        )
+
+    def csv(self) -> bytes:
+        import pyarrow.csv as pcsv
+
+        table = self.table()
+        buffer = io.BytesIO()
+        # An empty string is written quoted and a null unquoted, so COPY tells a blank field from an absent one.
+        pcsv.write_csv(table, buffer, pcsv.WriteOptions(include_header=False, quoting_style="needed"))
+        return buffer.getvalue()
+
+
+def text_batches(path: Path, columns: Sequence[str], optional: Sequence[str] = ()) -> Iterator[TextBatch]:
+    """Stream the file as TextBatches: the columns, then the optional ones, each as text."""
     wanted = [*columns, *optional]
     next_row_number = 1
     for record_batch in _named_errors(path, record_batches(path, columns, optional)):
         row_numbers = pa.array(range(next_row_number, next_row_number + record_batch.num_rows), pa.int64())
         next_row_number += record_batch.num_rows
-        arrays = [row_numbers] + [record_batch.column(name).cast(pa.string()) for name in wanted]
-        table = pa.Table.from_arrays(arrays, names=["source_row_number", *wanted])
-        buffer = io.BytesIO()
-        # An empty string is written quoted and a null unquoted, so COPY tells a blank field from an absent one.
-        pcsv.write_csv(table, buffer, pcsv.WriteOptions(include_header=False, quoting_style="needed"))
-        yield buffer.getvalue()
+        values = [record_batch.column(name).cast(pa.string()) for name in wanted]
+        yield TextBatch(pa.RecordBatch.from_arrays(values, names=wanted), row_numbers)
+
+
+def csv_chunks(path: Path, columns: Sequence[str], optional: Sequence[str] = ()) -> Iterator[bytes]:
+    """Yield the file as CSV for COPY: a source row number, then the columns as text (null: an absent column)."""
+    for batch in text_batches(path, columns, optional):
+        yield batch.csv()
 
 
 def load_file(
@@ -261,10 +414,13 @@ def load_file(
     landing_dir: Path,
     dag_id: str | None = None,
     run_id: str | None = None,
+    stage: str | None = None,
 ) -> Batch:
     """Load a file (path or http(s) URL, parquet or CSV) into raw `table` as one batch, unless already loaded.
 
-    `columns` maps each required source column to its raw column, `optional` those a file may leave out.
+    `columns` maps each required source column to its raw column, `optional` those a file may leave out. With
+    `stage` (see Staging), the file's rows are staged as they load; a batch already loaded whose staged rows are
+    gone is staged again from raw.
     """
     optional = optional or {}
     path = fetch(source, landing_dir)
@@ -272,7 +428,11 @@ def load_file(
     existing = latest_batch(connection, source_kind, source, checksum)
     if existing is not None:
         log.info("%s (sha256 %s) is already batch %d; not loading it again", source, checksum, existing.batch_id)
+        if stage is not None:
+            restage(connection, stage, table, [*columns.values(), *optional.values()], existing.batch_id)
         return existing
+    raw_names = {**columns, **optional}
+    chunks = (batch.renamed(raw_names) for batch in text_batches(path, list(columns), list(optional)))
     return copy_batch(
         connection,
         source_kind=source_kind,
@@ -280,11 +440,59 @@ def load_file(
         checksum=checksum,
         table=table,
         columns=["source_row_number", *columns.values(), *optional.values()],
-        chunks=csv_chunks(path, list(columns), list(optional)),
+        chunks=chunks,
+        copy_format="arrow",
         dag_id=dag_id,
         run_id=run_id,
         is_sample=not is_url(source) and is_generated_sample(path),
+        stage=stage,
     )
+
+
+def restage(connection: psycopg.Connection, stage: str, table: str, columns: Sequence[str], batch_id: int) -> None:
+    """Stage a batch again from raw, in one transaction, unless each of its rows is staged (staged rows were
+    removed, or lost in a crash, or the batch was loaded before its domain staged while loading)."""
+    import tempfile
+
+    import pyarrow.csv as pcsv
+
+    staging_class = import_string(stage)
+    with connection.transaction():
+        if staging_class.staged(connection, batch_id):
+            return
+        log.info("batch %d is not wholly staged: staging it again from %s", batch_id, table)
+        staging_class.forget(connection, batch_id)
+        select = sql.SQL(
+            "copy (select source_row_number, {} from {} where batch_id = {} order by source_row_number) "
+            "to stdout (format csv)"
+        ).format(
+            sql.SQL(", ").join(map(sql.Identifier, columns)),
+            sql.Identifier(*table.split(".")),
+            sql.Literal(batch_id),
+        )
+        with tempfile.TemporaryFile() as spool:
+            with connection.cursor().copy(select) as copy:
+                for data in copy:
+                    spool.write(data)
+            spool.seek(0)
+            names = ["source_row_number", *columns]
+            reader = pcsv.open_csv(
+                spool,
+                read_options=pcsv.ReadOptions(column_names=names, block_size=64 * 1024 * 1024),
+                # COPY writes a null unquoted and an empty string quoted: read them back apart.
+                convert_options=pcsv.ConvertOptions(
+                    column_types={"source_row_number": pa.int64(), **{name: pa.string() for name in columns}},
+                    strings_can_be_null=True,
+                    quoted_strings_can_be_null=False,
+                ),
+            )
+            with Copies(connection) as copies:
+                staging = staging_class(copies, batch_id)
+                for record_batch in reader:
+                    values = pa.RecordBatch.from_arrays(record_batch.columns[1:], names=list(columns))
+                    staging.take(values, record_batch.column(0))
+                copies.drain()
+                staging.finish()
 
 
 @dataclass(frozen=True)
@@ -298,6 +506,8 @@ class FileSource:
     columns: Mapping[str, str]
     optional: Mapping[str, str] = field(default_factory=dict)
     landing: str = ""
+    # `package.module:Class` that stages the file's rows while they load (see Staging), or None.
+    stage: str | None = None
 
     def load(
         self, connection: psycopg.Connection, source: str, *, dag_id: str | None = None, run_id: str | None = None
@@ -313,4 +523,5 @@ class FileSource:
             landing_dir=config.state_dir() / "landing" / self.landing,
             dag_id=dag_id,
             run_id=run_id,
+            stage=self.stage,
         )

@@ -2,6 +2,8 @@
 
     create_relations >> load >> stage >> [report_rejected_rows, build...] ; build (or stage) >> check_* >> publish
 
+A domain whose loader stages the rows while they load (vouchers) has no stage task: load takes its place.
+
 The load task returns the run's work (the models' bound parameters) or stops the run when there is nothing new.
 """
 
@@ -103,12 +105,15 @@ def build_dag(domain: Domain, doc_md: str | None = None) -> DAG:
             return work or False
 
         work = load()
-        stage = ModelOperator(
-            task_id=domain.stage.task_id,
-            models=domain.stage.models,
-            parameters=work,
-            quarantine=domain.stage.quarantine,
-        )
+        # A domain whose loader stages the rows as they load has no staging task.
+        stage = work
+        if domain.stage is not None:
+            stage = ModelOperator(
+                task_id=domain.stage.task_id,
+                models=domain.stage.models,
+                parameters=work,
+                quarantine=domain.stage.quarantine,
+            )
         report = RejectsReportOperator(task_id="report_rejected_rows", parameters=work)
         build = [ModelOperator(task_id=step.task_id, models=step.models, parameters=work) for step in domain.build]
         checks = [
@@ -122,7 +127,10 @@ def build_dag(domain: Domain, doc_md: str | None = None) -> DAG:
             outlets=published_assets(domain),
         )
 
-        create_relations >> work >> stage >> [report, *build]
+        create_relations >> work
+        if domain.stage is not None:
+            work >> stage
+        stage >> [report, *build]
         # A domain with no build steps checks what staging made.
         for step in build or [stage]:
             step >> (checks or publish)

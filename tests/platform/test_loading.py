@@ -3,7 +3,7 @@
 import psycopg
 import pytest
 
-from tests.vouchers.factories import event, write_voucher_csv
+from tests.vouchers.factories import LOADING_RELATIONS, event, write_voucher_csv
 from warehouse import loading
 from warehouse.domains.vouchers import source as vouchers
 from warehouse.models import run_statements
@@ -11,7 +11,7 @@ from warehouse.models import run_statements
 
 @pytest.fixture
 def raw_tables(db):
-    run_statements(db, ["audit/load_batches.sql", "audit/rejected_rows.sql", "raw/vouchers/voucher_events.sql"])
+    run_statements(db, LOADING_RELATIONS)
     return db
 
 

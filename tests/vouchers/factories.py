@@ -4,6 +4,14 @@ import csv
 import datetime as dt
 from pathlib import Path
 
+# What loading a voucher file writes to: lineage, raw, staged rows and rejects.
+LOADING_RELATIONS = [
+    "schemas.sql",
+    "audit/load_batches.sql",
+    "audit/rejected_rows.sql",
+    "raw/vouchers/voucher_events.sql",
+    "model_staging/vouchers/stg_voucher__events.sql",
+]
 COLUMNS = ["timestamp", "country_code", "last_order_ts", "first_order_ts", "total_orders", "voucher_amount"]
 AS_OF = dt.date(2018, 9, 15)
 

@@ -25,17 +25,15 @@ DOMAIN = Domain(
         "as_of": {"default": None, "type": ["null", "string"], "format": "date", "description": "Snapshot date."},
         "source": {"default": None, "type": ["null", "string"], "description": "Voucher file path or URL."},
     },
-    relations=["raw/vouchers/voucher_events.sql", "raw/vouchers/voucher_segment_rules.sql"],
+    relations=[
+        "raw/vouchers/voucher_events.sql",
+        "raw/vouchers/voucher_segment_rules.sql",
+        "model_staging/vouchers/stg_voucher__events.sql",
+    ],
     load="warehouse.domains.vouchers.source:load",
     load_task_id="load_voucher_file",
-    stage=Step(
-        "stage_voucher_events",
-        [
-            "model_staging/vouchers/int_voucher__events_checked.sql",
-            "model_staging/vouchers/stg_voucher__events.sql",
-            "audit/vouchers/rejected_voucher_events.sql",
-        ],
-    ),
+    # The loader stages each row as the file streams in (warehouse/domains/vouchers/staging.py).
+    stage=None,
     build=[Step("build_voucher_segment_usage", ["model_staging/vouchers/voucher_segment_usage.sql"])],
     publish=Step(
         "publish_voucher_selection",

@@ -1,4 +1,4 @@
-"""Extract a voucher file (parquet or CSV, local or http(s)) and load it into raw.voucher_events."""
+"""Extract a voucher file (parquet or CSV, local or http(s)), load it into raw.voucher_events and stage it."""
 
 import datetime as dt
 import logging
@@ -21,9 +21,13 @@ SOURCE_COLUMNS = [
     "total_orders",
     "voucher_amount",
 ]
-# Load a file into raw as one batch; a file already loaded is not loaded again.
+# Load a file into raw as one batch, staging its rows as they load; a file already loaded is not loaded again.
 load_file = loading.FileSource(
-    SOURCE_KIND, RAW_TABLE, {column: column for column in SOURCE_COLUMNS}, landing="vouchers"
+    SOURCE_KIND,
+    RAW_TABLE,
+    {column: column for column in SOURCE_COLUMNS},
+    landing="vouchers",
+    stage="warehouse.domains.vouchers.staging:VoucherStaging",
 ).load
 SAMPLE_ROWS = 200_000
 

@@ -1,0 +1,187 @@
+"""Staging while loading: every value means what PostgreSQL says it means, copies are found across record
+batches, and a batch whose staged rows are gone is staged again from raw."""
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from tests.vouchers.factories import LOADING_RELATIONS, event, write_voucher_csv
+from warehouse import loading
+from warehouse.domains.vouchers import source as vouchers
+from warehouse.duplicates import DuplicateFinder
+from warehouse.models import run_statements
+
+# The cleaning rules as PostgreSQL states them, value by value, over raw: what the loader's staging must match.
+REFERENCE = """
+with trimmed as (
+    select
+        source_row_number,
+        nullif(trim("timestamp"), '') as event_ts,
+        nullif(trim(country_code), '') as country_code,
+        nullif(trim(first_order_ts), '') as first_order_ts,
+        nullif(trim(last_order_ts), '') as last_order_ts,
+        nullif(trim(total_orders), '') as total_orders,
+        nullif(trim(voucher_amount), '') as voucher_amount
+    from raw.voucher_events
+),
+
+parsed as (
+    select
+        trimmed.*,
+        case when ascii(event_ts) between 48 and 57 and pg_input_is_valid(event_ts, 'timestamptz')
+            then event_ts::timestamptz end as event_at,
+        case when ascii(first_order_ts) between 48 and 57 and pg_input_is_valid(first_order_ts, 'timestamptz')
+            then first_order_ts::timestamptz end as first_order_at,
+        case when ascii(last_order_ts) between 48 and 57 and pg_input_is_valid(last_order_ts, 'timestamptz')
+            then last_order_ts::timestamptz end as last_order_at,
+        case when pg_input_is_valid(total_orders, 'numeric') and strpos(lower(total_orders), 'n') = 0
+            then total_orders::numeric end as orders,
+        case when pg_input_is_valid(voucher_amount, 'numeric') and strpos(lower(voucher_amount), 'n') = 0
+            then voucher_amount::numeric end as amount
+    from trimmed
+)
+
+select
+    source_row_number,
+    case
+        when country_code is null then 'country_code_missing'
+        when voucher_amount is null then 'voucher_amount_missing'
+        when amount is null then 'voucher_amount_not_a_number'
+        when amount < 0 then 'voucher_amount_negative'
+        when total_orders is null then 'total_orders_missing'
+        when orders is null then 'total_orders_not_a_number'
+        when orders < 0 then 'total_orders_negative'
+        when orders <> trunc(orders) then 'total_orders_not_whole'
+        when orders > 2147483647 then 'total_orders_out_of_range'
+        when event_ts is null then 'timestamp_missing'
+        when event_at is null then 'timestamp_unparseable'
+        when first_order_ts is null then 'first_order_ts_missing'
+        when first_order_at is null then 'first_order_ts_unparseable'
+        when last_order_ts is null then 'last_order_ts_missing'
+        when last_order_at is null then 'last_order_ts_unparseable'
+        when last_order_at < first_order_at then 'last_order_before_first_order'
+        when orders = 0 then 'zero_orders_with_order_dates'
+    end as rule,
+    -- As text: Python's dates stop at year 1, PostgreSQL's reach 4713 BC.
+    event_at::text,
+    country_code,
+    first_order_at::text,
+    last_order_at::text,
+    (last_order_at at time zone 'UTC')::date::text as last_order_date,
+    orders,
+    amount
+from parsed
+order by source_row_number
+"""
+
+STAGED = """
+select
+    source_row_number, rule, event_at::text, country_code, first_order_at::text, last_order_at::text,
+    last_order_date::text, total_orders::numeric, voucher_amount
+from model_staging.stg_voucher__events
+full join (
+    select source_row_number, rule from audit.rejected_rows where source_kind = 'voucher_events'
+) as rejected using (source_row_number)
+order by source_row_number
+"""
+
+NUMBERS = [
+    "2.0", " 2.0 ", "\t2.0", "+5", ".5", "5.", "1e3", "1E3", "-0", "-0.0", "0.00", "00012", "2147483647",
+    "2147483648", "99999999999", "1_000", "0x1A", " NaN", "inf", "-Infinity", "2.50", "1.5e-1", ".", "+", "-",
+    "--1", "1.2.3", "١٢", "0000000000002147483647", "3.0000000000000000001",
+    # Longer than an Arrow decimal's 38 digits.
+    "1" * 40, "0." + "1" * 39, "9" * 37 + ".5",
+]  # fmt: skip
+TIMESTAMPS = [
+    "2018-07-21 18:59:21.102761", "2018-07-21 18:59:21+02", "2018-07-21T18:59:21", "July 21 2018", "2018-02-30",
+    "2016-02-29", "2018-04-20 24:00:00", "2018-04-20 23:59:60", "20180721", "2018-07-21 18:59:21.1234567",
+    "0000-01-01", "1969-12-31 23:00:00", "2018-07-21 18:59", "  2018-07-21  ", "2018-07-21\t", "0044-03-15 BC",
+    "allballs", "2018-07-21 18:59:21 UTC", "2018-7-1", "1999-12-31 23:59:59.999999", "2018-07-21 25:00:00",
+    "1900-02-29", "2000-02-29", "2018-04-31", "0001-01-01", "9999-12-31 23:59:59.999999", "2018-12-31T23:59:59.5",
+]  # fmt: skip
+
+
+def tricky_rows() -> list[dict]:
+    rows = [event(total_orders=value) for value in NUMBERS]
+    rows += [event(voucher_amount=value) for value in NUMBERS]
+    rows += [event(timestamp=value) for value in TIMESTAMPS]
+    rows += [event(first_order_ts=value, last_order_ts="2018-07-22") for value in TIMESTAMPS]
+    rows += [event(last_order_ts=value, first_order_ts="1900-01-01") for value in TIMESTAMPS]
+    rows += [event(country_code=value) for value in ("  Peru  ", "\tPeru", " ", "Perú", 'Pe"ru\\')]
+    return rows
+
+
+@pytest.fixture
+def voucher_tables(db):
+    run_statements(db, LOADING_RELATIONS)
+    return db
+
+
+def test_staging_reads_every_value_as_postgresql_does(voucher_tables, tmp_path):
+    source = write_voucher_csv(tmp_path / "tricky.csv", tricky_rows())
+    vouchers.load_file(voucher_tables, str(source))
+
+    staged = voucher_tables.execute(STAGED).fetchall()
+    reference = voucher_tables.execute(REFERENCE).fetchall()
+
+    assert len(staged) == len(tricky_rows())
+    for ours, theirs in zip(staged, reference, strict=True):
+        if theirs[1] is None:
+            assert ours == theirs
+        else:
+            assert ours[:2] == theirs[:2]
+
+
+def test_a_rejected_row_keeps_each_value_as_it_arrived(voucher_tables, tmp_path):
+    row = event(country_code='Pe"ru\\\u0007', total_orders=" two ")
+    row["timestamp"] = None
+    source = tmp_path / "odd.parquet"
+    pq.write_table(pa.Table.from_pylist([row]), source)
+    vouchers.load_file(voucher_tables, str(source))
+
+    record = voucher_tables.execute("select record from audit.rejected_rows").fetchone()[0]
+    assert record == {**row, "timestamp": None}
+
+
+def test_copies_are_found_across_record_batches():
+    finder = DuplicateFinder()
+    first = [pa.array(["a", "ab", None, ""]), pa.array(["bc", "c", "x", "x"])]
+    second = [pa.array(["ab", "a", "", None, "a"]), pa.array(["c", "bc", "x", "x", "bc"])]
+    assert finder.copies(first).tolist() == [False, False, False, False]
+    # Values that trade bytes between columns, or a null and an empty string, are not copies.
+    assert finder.copies([pa.array(["abc"]), pa.array([""])]).tolist() == [False]
+    assert finder.copies(second).tolist() == [True, True, True, True, True]
+
+
+@pytest.mark.parametrize(
+    "lost",
+    [
+        # A crash empties the unlogged staged table, and leaves the rejects.
+        ["model_staging.stg_voucher__events"],
+        ["model_staging.stg_voucher__events", "audit.rejected_rows"],
+    ],
+)
+def test_a_batch_whose_staged_rows_are_gone_is_staged_again_from_raw(voucher_tables, tmp_path, lost):
+    source = write_voucher_csv(tmp_path / "v.csv", tricky_rows())
+    batch = vouchers.load_file(voucher_tables, str(source))
+    staged = voucher_tables.execute(STAGED).fetchall()
+    for table in lost:
+        voucher_tables.execute(f"delete from {table}")  # noqa: S608 - a table named above
+
+    again = vouchers.load_file(voucher_tables, str(source))
+
+    assert (again.batch_id, again.reused) == (batch.batch_id, True)
+    assert voucher_tables.execute(STAGED).fetchall() == staged
+    assert voucher_tables.execute("select count(*) from raw.voucher_events").fetchone() == (len(tricky_rows()),)
+
+
+def test_copies_in_a_large_file_are_each_found_once(voucher_tables, tmp_path, monkeypatch):
+    monkeypatch.setattr(loading, "BATCH_ROWS", 7)
+    rows = [event(voucher_amount=str(1000 + number % 13)) for number in range(60)]
+    source = tmp_path / "v.parquet"
+    pq.write_table(pa.Table.from_pylist(rows), source)
+    vouchers.load_file(voucher_tables, str(source))
+    duplicates = voucher_tables.execute(
+        "select source_row_number from audit.rejected_rows where rule = 'duplicate_row' order by 1"
+    ).fetchall()
+    assert [number for (number,) in duplicates] == list(range(14, 61))

@@ -1,0 +1,357 @@
+"""Type and check voucher events while they stream into raw: each record batch of the file is checked against
+the cleaning rules in Arrow, its clean rows are COPYed, typed, into model_staging.stg_voucher__events, and its
+broken rows into audit.rejected_rows with the first rule each broke and the row as it arrived. So
+raw = clean + rejected + duplicates, in the transaction that loads the file.
+
+Every value means what PostgreSQL says it means. Arrow parses a value only in the plain forms on which the
+two agree (`2018-07-21 18:59:21.102761`, `2018-04-20`, `-12.50`), and asks PostgreSQL, as one bound query per
+batch, for any other value, with the casts the rules have always used.
+"""
+
+import io
+import json
+
+import numpy as np
+import psycopg
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pcsv
+from pgpq.schema import Jsonb
+from psycopg import sql
+
+from warehouse.duplicates import DuplicateFinder
+from warehouse.loading import Copies
+
+SOURCE_KIND = "voucher_events"
+STAGED_TABLE = "model_staging.stg_voucher__events"
+STAGED_COLUMNS = [
+    "batch_id",
+    "source_row_number",
+    "event_at",
+    "country_code",
+    "first_order_at",
+    "last_order_at",
+    "last_order_date",
+    "total_orders",
+    "voucher_amount",
+]
+REJECT_COLUMNS = ["batch_id", "source_kind", "source_row_number", "rule", "record"]
+# The cleaning rules, in order: a row is rejected for the first it breaks.
+RULES = [
+    "duplicate_row",
+    "country_code_missing",
+    "voucher_amount_missing",
+    "voucher_amount_not_a_number",
+    "voucher_amount_negative",
+    "total_orders_missing",
+    "total_orders_not_a_number",
+    "total_orders_negative",
+    "total_orders_not_whole",
+    "total_orders_out_of_range",
+    "timestamp_missing",
+    "timestamp_unparseable",
+    "first_order_ts_missing",
+    "first_order_ts_unparseable",
+    "last_order_ts_missing",
+    "last_order_ts_unparseable",
+    "last_order_before_first_order",
+    "zero_orders_with_order_dates",
+]
+INT4_MAX = "2147483647"
+# The digits an Arrow decimal holds.
+DECIMAL_DIGITS = 38
+UTC_MICROSECONDS = pa.timestamp("us", tz="UTC")
+FIRST_YEAR_1_MICROSECOND = -62_135_596_800_000_000
+FIRST_YEAR_10000_MICROSECOND = 253_402_300_800_000_000
+# The plain forms Arrow parses as PostgreSQL does (a timestamp without a zone is UTC: the database's time zone).
+PLAIN_TIMESTAMP = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}([ T][0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,6})?)?$"
+PLAIN_NUMBER = r"^(?P<sign>[+-]?)(?P<whole>[0-9]*)\.?(?P<fraction>[0-9]*)$"
+# What PostgreSQL makes of the values Arrow leaves to it (a timestamp as microseconds since 1970, which reach
+# further back than Python's dates; a number as plain decimal text): the casts of the rules, each guarded. A
+# timestamp must start with a digit, which keeps out 'now', 'epoch' and 'infinity'; a number must not contain
+# an n, which keeps out 'NaN' and 'Infinity'.
+PARSED_BY_POSTGRES = {
+    "timestamptz": """
+        select case
+            when ascii(value) between 48 and 57 and pg_input_is_valid(value, 'timestamptz')
+                then (extract(epoch from value::timestamptz) * 1000000)::bigint
+        end
+        from unnest(%s::text[]) with ordinality as given (value, position)
+        order by position
+    """,
+    "numeric": """
+        select case
+            when pg_input_is_valid(value, 'numeric') and strpos(lower(value), 'n') = 0 then value::numeric::text
+        end
+        from unnest(%s::text[]) with ordinality as given (value, position)
+        order by position
+    """,
+}
+
+
+def trimmed(values: pa.Array) -> pa.Array:
+    """PostgreSQL's nullif(trim(value), ''): spaces (only) trimmed, and blank as null."""
+    values = pc.utf8_trim(values, characters=" ")
+    return pc.if_else(pc.equal(values, ""), pa.scalar(None, pa.string()), values)
+
+
+def as_numpy(mask: pa.Array) -> np.ndarray:
+    return mask.fill_null(False).to_numpy(zero_copy_only=False)
+
+
+class Numbers:
+    """Plain decimal numbers in text (null: not a number), classified as the rules need them."""
+
+    def __init__(self, text: pa.Array) -> None:
+        parts = pc.extract_regex(text, PLAIN_NUMBER)
+        whole = pc.utf8_ltrim(parts.field("whole"), characters="0")
+        fraction = pc.utf8_rtrim(parts.field("fraction"), characters="0")
+        zero = as_numpy(pc.and_(pc.equal(whole, ""), pc.equal(fraction, "")))
+        whole_length = pc.utf8_length(whole).fill_null(0).to_numpy(zero_copy_only=False)
+        self.text = text
+        self.valid = as_numpy(pc.is_valid(text))
+        self.negative = self.valid & as_numpy(pc.equal(parts.field("sign"), "-")) & ~zero
+        self.whole = self.valid & as_numpy(pc.equal(fraction, ""))
+        self.zero = self.valid & zero
+        self.too_large = self.valid & (
+            (whole_length > len(INT4_MAX)) | ((whole_length == len(INT4_MAX)) & as_numpy(pc.greater(whole, INT4_MAX)))
+        )
+        fits = pa.array(self.whole & ~self.too_large)
+        self.integer = pc.cast(pc.if_else(fits, pc.if_else(pc.equal(whole, ""), "0", whole), None), pa.int32())
+
+
+class VoucherStaging:
+    """Stage one batch of voucher events, record batch by record batch, in the loading transaction."""
+
+    def __init__(self, copies: Copies, batch_id: int) -> None:
+        self.copies = copies
+        self.connection = copies.connection
+        self.batch_id = batch_id
+        self.duplicates = DuplicateFinder()
+        self.staged_rows = 0
+        self.rejected_rows = 0
+
+    @staticmethod
+    def staged(connection: psycopg.Connection, batch_id: int) -> bool:
+        """Whether each of the batch's rows is staged, clean or rejected (after a crash, the unlogged staged table
+        is empty)."""
+        return connection.execute(
+            """
+            select
+                (select count(*) from model_staging.stg_voucher__events where batch_id = %(batch_id)s)
+                + (select count(*) from audit.rejected_rows where batch_id = %(batch_id)s)
+                = (select row_count from audit.load_batches where batch_id = %(batch_id)s)
+            """,
+            {"batch_id": batch_id},
+        ).fetchone()[0]
+
+    @staticmethod
+    def forget(connection: psycopg.Connection, batch_id: int) -> None:
+        """Remove whatever is staged of the batch, before it is staged again."""
+        connection.execute("delete from model_staging.stg_voucher__events where batch_id = %s", (batch_id,))
+        connection.execute("delete from audit.rejected_rows where batch_id = %s", (batch_id,))
+
+    def take(self, record_batch: pa.RecordBatch, row_numbers: pa.Array) -> None:
+        """Check one record batch (its values as raw holds them: text or null), and COPY its rows on."""
+        raw = [record_batch.column(index) for index in range(record_batch.num_columns)]
+        copies = self.duplicates.copies(raw)
+        country = trimmed(raw[1])
+        amount_text, orders_text = trimmed(raw[5]), trimmed(raw[4])
+        amount = Numbers(self._parse_numbers(amount_text))
+        orders = Numbers(self._parse_numbers(orders_text))
+        event_at = self._parse_timestamps(trimmed(raw[0]))
+        first_order_at = self._parse_timestamps(trimmed(raw[3]))
+        last_order_at = self._parse_timestamps(trimmed(raw[2]))
+        missing = {name: as_numpy(pc.is_null(values)) for name, values in {
+            "country": country, "amount": amount_text, "orders": orders_text, "timestamp": trimmed(raw[0]),
+            "first": trimmed(raw[3]), "last": trimmed(raw[2]),
+        }.items()}  # fmt: skip
+        broken = [
+            copies,
+            missing["country"],
+            missing["amount"],
+            ~amount.valid,
+            amount.negative,
+            missing["orders"],
+            ~orders.valid,
+            orders.negative,
+            ~orders.whole,
+            orders.too_large,
+            missing["timestamp"],
+            as_numpy(pc.is_null(event_at)),
+            missing["first"],
+            as_numpy(pc.is_null(first_order_at)),
+            missing["last"],
+            as_numpy(pc.is_null(last_order_at)),
+            as_numpy(pc.less(last_order_at, first_order_at)),
+            orders.zero,
+        ]
+        # The first rule broken: rule numbers from 1, 0 for a clean row.
+        rule = np.zeros(record_batch.num_rows, dtype=np.int8)
+        for number in range(len(RULES), 0, -1):
+            rule[broken[number - 1]] = number
+        clean = pa.array(rule == 0)
+        staged = pa.table(
+            {
+                "batch_id": pa.repeat(pa.scalar(self.batch_id, pa.int64()), record_batch.num_rows),
+                "source_row_number": row_numbers,
+                "event_at": event_at,
+                "country_code": country,
+                "first_order_at": first_order_at,
+                "last_order_at": last_order_at,
+                "last_order_date": utc_dates(last_order_at),
+                "total_orders": orders.integer,
+                "voucher_amount": amount.text,
+            }
+        ).filter(clean)
+        self._stage(staged)
+        broken_rows = ~clean.to_numpy(zero_copy_only=False)
+        if broken_rows.any():
+            rejected = pa.table(
+                {
+                    "batch_id": pa.repeat(pa.scalar(self.batch_id, pa.int64()), int(broken_rows.sum())),
+                    "source_kind": pa.repeat(pa.scalar(SOURCE_KIND), int(broken_rows.sum())),
+                    "source_row_number": row_numbers.filter(pa.array(broken_rows)),
+                    "rule": pa.array(np.array(RULES, dtype=object)[rule[broken_rows] - 1], pa.string()),
+                    "record": records(record_batch.filter(pa.array(broken_rows))),
+                }
+            )
+            self.copies.submit("audit.rejected_rows", REJECT_COLUMNS, rejected, record=Jsonb())
+            self.rejected_rows += rejected.num_rows
+
+    def finish(self) -> None:
+        """Refresh the staged table's statistics, for the models that read it next (the COPYs are drained)."""
+        with self.connection.transaction():
+            self.connection.execute(sql.SQL("analyze {}").format(sql.Identifier(*STAGED_TABLE.split("."))))
+
+    def _stage(self, staged: pa.Table) -> None:
+        """COPY the clean rows, typed: in the binary format, with the amounts as decimals of the batch's largest
+        scale; the rare amount too long for Arrow's 38 digits at that scale goes as text."""
+        if not staged.num_rows:
+            return
+        staged = staged.combine_chunks()
+        parts = pc.extract_regex(staged.column("voucher_amount").chunk(0), PLAIN_NUMBER)
+        whole = pc.utf8_ltrim(parts.field("whole"), characters="0")
+        fraction_length = pc.utf8_length(parts.field("fraction"))
+        scale = min(pc.max(fraction_length).as_py(), DECIMAL_DIGITS)
+        fits = pc.and_(
+            pc.less_equal(pc.add(pc.utf8_length(whole), scale), DECIMAL_DIGITS), pc.less_equal(fraction_length, scale)
+        )
+        plain = pc.binary_join_element_wise(
+            parts.field("sign"), pc.if_else(pc.equal(whole, ""), "0", whole), ".", parts.field("fraction"), ""
+        )
+        decimals = pc.cast(pc.if_else(fits, plain, None), pa.decimal128(DECIMAL_DIGITS, scale))
+        in_binary = staged.set_column(STAGED_COLUMNS.index("voucher_amount"), "voucher_amount", decimals).filter(fits)
+        self.copies.submit(STAGED_TABLE, STAGED_COLUMNS, in_binary)
+        self.staged_rows += in_binary.num_rows
+        too_long = staged.filter(pc.invert(fits))
+        if too_long.num_rows:
+            self.copies.drain()
+            for name in ("event_at", "first_order_at", "last_order_at"):
+                too_long = too_long.set_column(
+                    STAGED_COLUMNS.index(name), name, postgres_text(too_long.column(name).combine_chunks())
+                )
+            buffer = io.BytesIO()
+            pcsv.write_csv(too_long, buffer, pcsv.WriteOptions(include_header=False, quoting_style="needed"))
+            statement = sql.SQL("copy {} ({}) from stdin (format csv)").format(
+                sql.Identifier(*STAGED_TABLE.split(".")), sql.SQL(", ").join(map(sql.Identifier, STAGED_COLUMNS))
+            )
+            with self.connection.cursor().copy(statement) as copy:
+                copy.write(buffer.getbuffer())
+            self.staged_rows += too_long.num_rows
+
+    def _parse_timestamps(self, text: pa.Array) -> pa.Array:
+        """Text to UTC timestamps; null where PostgreSQL cannot parse the value as the rules do (or it is null)."""
+        # Arrow reads the year 0000 as 1 BC; PostgreSQL refuses it.
+        plain = pc.and_not(pc.match_substring_regex(text, PLAIN_TIMESTAMP), pc.starts_with(text, "0000"))
+        plain = plain.fill_null(False)
+        parsed, unparsed = _cast_where_possible(pc.if_else(plain, text, None), pa.timestamp("us"))
+        parsed = pc.cast(parsed, UTC_MICROSECONDS)
+        others = np.flatnonzero(as_numpy(pc.is_valid(text)) & ~as_numpy(plain) | unparsed)
+        if not len(others):
+            return parsed
+        micros = pa.array(self._ask_postgres("timestamptz", text.take(pa.array(others))), pa.int64())
+        values = micros.cast(UTC_MICROSECONDS)
+        return _replaced(parsed, others, values)
+
+    def _parse_numbers(self, text: pa.Array) -> pa.Array:
+        """Text to plain decimal text; null where PostgreSQL cannot parse the value as the rules do."""
+        plain = pc.and_(
+            pc.match_substring_regex(text, PLAIN_NUMBER).fill_null(False),
+            pc.match_substring_regex(text, "[0-9]").fill_null(False),
+        )
+        parsed = pc.if_else(plain, text, None)
+        others = np.flatnonzero(as_numpy(pc.is_valid(text)) & ~as_numpy(plain))
+        if not len(others):
+            return parsed
+        values = pa.array(self._ask_postgres("numeric", text.take(pa.array(others))), pa.string())
+        return _replaced(parsed, others, values)
+
+    def _ask_postgres(self, type_name: str, values: pa.Array) -> list:
+        self.copies.drain()
+        return [row[0] for row in self.connection.execute(PARSED_BY_POSTGRES[type_name], (values.to_pylist(),))]
+
+
+def postgres_text(timestamps: pa.Array) -> pa.Array:
+    """UTC timestamps as text PostgreSQL reads back to the same instant: ISO 8601, or, for the years ISO's
+    four digits leave out (PostgreSQL reaches back to 4713 BC), its own form."""
+    text = pc.cast(timestamps, pa.string())
+    micros = pc.cast(timestamps, pa.int64()).fill_null(0).to_numpy(zero_copy_only=False)
+    outside = np.flatnonzero((micros < FIRST_YEAR_1_MICROSECOND) | (micros >= FIRST_YEAR_10000_MICROSECOND))
+    if not len(outside):
+        return text
+    written = []
+    for iso in np.datetime_as_string(micros[outside].astype("datetime64[us]")):
+        year, _, rest = iso[1:].partition("-") if iso.startswith("-") else iso.partition("-")
+        year = -int(year) if iso.startswith("-") else int(year)
+        rest = rest.replace("T", " ") + "+00"
+        written.append(f"{year}-{rest}" if year > 0 else f"{1 - year:04d}-{rest} BC")
+    return _replaced(text, outside, pa.array(written, pa.string()))
+
+
+def utc_dates(timestamps: pa.Array) -> pa.Array:
+    """The UTC day of each timestamp (PostgreSQL's (value at time zone 'UTC')::date)."""
+    micros = pc.cast(timestamps, pa.int64()).fill_null(0).to_numpy(zero_copy_only=False)
+    days = np.floor_divide(micros, 86_400_000_000).astype(np.int32)
+    return pa.array(days, pa.date32(), mask=as_numpy(pc.is_null(timestamps)))
+
+
+def _cast_where_possible(values: pa.Array, to_type: pa.DataType) -> tuple[pa.Array, np.ndarray]:
+    """Cast what Arrow can; the rest is null, and flagged (a date Arrow refuses, such as 2018-02-30)."""
+    try:
+        return values.cast(to_type), np.zeros(len(values), dtype=bool)
+    except pa.ArrowInvalid:
+        if len(values) == 1:
+            return pa.nulls(1, to_type), np.ones(1, dtype=bool)
+        half = len(values) // 2
+        first, first_unparsed = _cast_where_possible(values.slice(0, half), to_type)
+        second, second_unparsed = _cast_where_possible(values.slice(half), to_type)
+        return pa.concat_arrays([first, second]), np.concatenate([first_unparsed, second_unparsed])
+
+
+def _replaced(values: pa.Array, positions: np.ndarray, replacements: pa.Array) -> pa.Array:
+    """`values` with those at `positions` replaced."""
+    index = np.full(len(values), -1, dtype=np.int64)
+    index[positions] = np.arange(len(positions))
+    taken = replacements.take(pa.array(np.where(index >= 0, index, 0)))
+    return pc.if_else(pa.array(index >= 0), taken, values) if len(replacements) else values
+
+
+def records(rows: pa.RecordBatch) -> pa.Array:
+    """Each row as it arrived: a JSON object of its text values (null for an absent value)."""
+    parts = []
+    for name, values in zip(rows.schema.names, rows.columns, strict=True):
+        parts += [("{" if not parts else ", ") + json.dumps(name) + ": ", json_strings(values)]
+    return pc.binary_join_element_wise(*parts, "}", "")
+
+
+def json_strings(values: pa.Array) -> pa.Array:
+    """Each value as a JSON string (null as JSON's null)."""
+    control = as_numpy(pc.match_substring_regex(values, "[\\x00-\\x1f]"))
+    escaped = pc.replace_substring(pc.replace_substring(values, "\\", "\\\\"), '"', '\\"')
+    quoted = pc.fill_null(pc.binary_join_element_wise('"', escaped, '"', ""), "null")
+    if not control.any():
+        return quoted
+    # Control characters (rare) are escaped the standard library's way.
+    positions = np.flatnonzero(control)
+    return _replaced(quoted, positions, pa.array([json.dumps(value) for value in values.take(positions).to_pylist()]))
