@@ -5,7 +5,8 @@
     unique_key=["as_of_date", "country_code", "segment_type", "segment_name", "voucher_amount"],
 ) }}
 
-with events as (
+with events as not materialized (
+    -- Scanned once per measure below, rather than written aside whole.
     select * from model_staging.stg_voucher__events
     where batch_id = %(batch_id)s
         and event_at < (%(as_of)s::date + 1)::timestamp at time zone 'UTC'
@@ -15,31 +16,30 @@ rules as (
     select * from raw.voucher_segment_rules
 ),
 
--- Collapse events to distinct (country, orders, last order date, amount) first: segmenting is then cheap.
-event_profiles as (
-    select
-        country_code,
-        total_orders,
-        %(as_of)s::date - last_order_date as days_since_last_order,
-        voucher_amount,
-        count(*) as voucher_uses
+-- Count uses per value of each measure first (few values each: orders, days), so segmenting is cheap.
+uses_by_orders as (
+    select country_code, total_orders as measured_value, voucher_amount, count(*) as voucher_uses
     from events
-    group by country_code, total_orders, last_order_date, voucher_amount
+    group by country_code, total_orders, voucher_amount
+),
+
+uses_by_recency as (
+    select country_code, last_order_date, voucher_amount, count(*) as voucher_uses
+    from events
+    group by country_code, last_order_date, voucher_amount
 ),
 
 measured as (
+    select 'total_orders' as measure, country_code, measured_value, voucher_amount, voucher_uses
+    from uses_by_orders
+    union all
     select
-        event_profiles.country_code,
-        event_profiles.voucher_amount,
-        event_profiles.voucher_uses,
-        measures.measure,
-        measures.measured_value
-    from event_profiles
-    cross join lateral (
-        values
-            ('total_orders', event_profiles.total_orders),
-            ('days_since_last_order', event_profiles.days_since_last_order)
-    ) as measures (measure, measured_value)
+        'days_since_last_order' as measure,
+        country_code,
+        %(as_of)s::date - last_order_date as measured_value,
+        voucher_amount,
+        voucher_uses
+    from uses_by_recency
 ),
 
 segmented as (
