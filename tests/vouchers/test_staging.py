@@ -185,3 +185,29 @@ def test_copies_in_a_large_file_are_each_found_once(voucher_tables, tmp_path, mo
         "select source_row_number from audit.rejected_rows where rule = 'duplicate_row' order by 1"
     ).fetchall()
     assert [number for (number,) in duplicates] == list(range(14, 61))
+
+
+def test_a_load_that_fails_while_staging_leaves_nothing(voucher_tables, tmp_path, monkeypatch):
+    from warehouse.domains.vouchers import staging
+
+    source = tmp_path / "v.parquet"
+    pq.write_table(pa.Table.from_pylist([event(voucher_amount=str(1000 + number)) for number in range(30)]), source)
+    monkeypatch.setattr(loading, "BATCH_ROWS", 10)
+    take = staging.VoucherStaging.take
+
+    def take_then_fail(self, values, row_numbers):
+        if row_numbers[0].as_py() > 10:
+            raise RuntimeError("staging failed")
+        take(self, values, row_numbers)
+
+    monkeypatch.setattr(staging.VoucherStaging, "take", take_then_fail)
+    with pytest.raises(RuntimeError, match="staging failed"):
+        vouchers.load_file(voucher_tables, str(source))
+
+    for table in (
+        "audit.load_batches",
+        "raw.voucher_events",
+        "model_staging.stg_voucher__events",
+        "audit.rejected_rows",
+    ):
+        assert voucher_tables.execute(f"select count(*) from {table}").fetchone() == (0,), table  # noqa: S608

@@ -100,15 +100,26 @@ def as_numpy(mask: pa.Array) -> np.ndarray:
 
 
 class Numbers:
-    """Plain decimal numbers in text (null: not a number), classified as the rules need them."""
+    """Decimal numbers in text, classified as the rules need them: valid, negative, whole, zero, too large for an
+    integer column; `text` is each valid number in plain form, `parts` its sign, whole and fractional digits."""
 
-    def __init__(self, text: pa.Array) -> None:
+    def __init__(self, text: pa.Array, parsed_by_postgres) -> None:
         parts = pc.extract_regex(text, PLAIN_NUMBER)
+        plain = as_numpy(pc.is_valid(parts)) & as_numpy(
+            pc.greater(pc.add(pc.utf8_length(parts.field("whole")), pc.utf8_length(parts.field("fraction"))), 0)
+        )
+        others = np.flatnonzero(as_numpy(pc.is_valid(text)) & ~plain)
+        if len(others):
+            # Any other form (1e3, 0x1A, 1_000, NaN) is what PostgreSQL makes of it, in plain form.
+            from_postgres = pa.array(parsed_by_postgres("numeric", text_at(text, others)), pa.string())
+            text = _replaced(pc.if_else(pa.array(plain), text, None), others, from_postgres)
+            parts = pc.extract_regex(text, PLAIN_NUMBER)
         whole = pc.utf8_ltrim(parts.field("whole"), characters="0")
         fraction = pc.utf8_rtrim(parts.field("fraction"), characters="0")
         zero = as_numpy(pc.and_(pc.equal(whole, ""), pc.equal(fraction, "")))
         whole_length = pc.utf8_length(whole).fill_null(0).to_numpy(zero_copy_only=False)
         self.text = text
+        self.parts = parts
         self.valid = as_numpy(pc.is_valid(text))
         self.negative = self.valid & as_numpy(pc.equal(parts.field("sign"), "-")) & ~zero
         self.whole = self.valid & as_numpy(pc.equal(fraction, ""))
@@ -121,7 +132,8 @@ class Numbers:
 
 
 class VoucherStaging:
-    """Stage one batch of voucher events, record batch by record batch, in the loading transaction."""
+    """Stage one batch of voucher events, record batch by record batch, through the loading transaction's
+    `copies`."""
 
     def __init__(self, copies: Copies, batch_id: int) -> None:
         self.copies = copies
@@ -157,8 +169,8 @@ class VoucherStaging:
         copies = self.duplicates.copies(raw)
         country = trimmed(raw[1])
         amount_text, orders_text = trimmed(raw[5]), trimmed(raw[4])
-        amount = Numbers(self._parse_numbers(amount_text))
-        orders = Numbers(self._parse_numbers(orders_text))
+        amount = Numbers(amount_text, self._ask_postgres)
+        orders = Numbers(orders_text, self._ask_postgres)
         event_at = self._parse_timestamps(trimmed(raw[0]))
         first_order_at = self._parse_timestamps(trimmed(raw[3]))
         last_order_at = self._parse_timestamps(trimmed(raw[2]))
@@ -204,7 +216,7 @@ class VoucherStaging:
                 "voucher_amount": amount.text,
             }
         ).filter(clean)
-        self._stage(staged)
+        self._stage(staged, amount.parts.filter(clean))
         broken_rows = ~clean.to_numpy(zero_copy_only=False)
         if broken_rows.any():
             rejected = pa.table(
@@ -224,13 +236,12 @@ class VoucherStaging:
         with self.connection.transaction():
             self.connection.execute(sql.SQL("analyze {}").format(sql.Identifier(*STAGED_TABLE.split("."))))
 
-    def _stage(self, staged: pa.Table) -> None:
+    def _stage(self, staged: pa.Table, amount_parts: pa.StructArray) -> None:
         """COPY the clean rows, typed: in the binary format, with the amounts as decimals of the batch's largest
         scale; the rare amount too long for Arrow's 38 digits at that scale goes as text."""
         if not staged.num_rows:
             return
-        staged = staged.combine_chunks()
-        parts = pc.extract_regex(staged.column("voucher_amount").chunk(0), PLAIN_NUMBER)
+        parts = amount_parts
         whole = pc.utf8_ltrim(parts.field("whole"), characters="0")
         fraction_length = pc.utf8_length(parts.field("fraction"))
         scale = min(pc.max(fraction_length).as_py(), DECIMAL_DIGITS)
@@ -270,26 +281,14 @@ class VoucherStaging:
         others = np.flatnonzero(as_numpy(pc.is_valid(text)) & ~as_numpy(plain) | unparsed)
         if not len(others):
             return parsed
-        micros = pa.array(self._ask_postgres("timestamptz", text.take(pa.array(others))), pa.int64())
+        micros = pa.array(self._ask_postgres("timestamptz", text_at(text, others)), pa.int64())
         values = micros.cast(UTC_MICROSECONDS)
         return _replaced(parsed, others, values)
 
-    def _parse_numbers(self, text: pa.Array) -> pa.Array:
-        """Text to plain decimal text; null where PostgreSQL cannot parse the value as the rules do."""
-        plain = pc.and_(
-            pc.match_substring_regex(text, PLAIN_NUMBER).fill_null(False),
-            pc.match_substring_regex(text, "[0-9]").fill_null(False),
-        )
-        parsed = pc.if_else(plain, text, None)
-        others = np.flatnonzero(as_numpy(pc.is_valid(text)) & ~as_numpy(plain))
-        if not len(others):
-            return parsed
-        values = pa.array(self._ask_postgres("numeric", text.take(pa.array(others))), pa.string())
-        return _replaced(parsed, others, values)
-
-    def _ask_postgres(self, type_name: str, values: pa.Array) -> list:
+    def _ask_postgres(self, type_name: str, values: list) -> list:
+        """What PostgreSQL makes of `values` as `type_name`, in one bound query (after the COPYs submitted)."""
         self.copies.drain()
-        return [row[0] for row in self.connection.execute(PARSED_BY_POSTGRES[type_name], (values.to_pylist(),))]
+        return [row[0] for row in self.connection.execute(PARSED_BY_POSTGRES[type_name], (values,))]
 
 
 def postgres_text(timestamps: pa.Array) -> pa.Array:
@@ -329,6 +328,10 @@ def _cast_where_possible(values: pa.Array, to_type: pa.DataType) -> tuple[pa.Arr
         return pa.concat_arrays([first, second]), np.concatenate([first_unparsed, second_unparsed])
 
 
+def text_at(values: pa.Array, positions: np.ndarray) -> list:
+    return values.take(pa.array(positions)).to_pylist()
+
+
 def _replaced(values: pa.Array, positions: np.ndarray, replacements: pa.Array) -> pa.Array:
     """`values` with those at `positions` replaced."""
     index = np.full(len(values), -1, dtype=np.int64)
@@ -347,11 +350,14 @@ def records(rows: pa.RecordBatch) -> pa.Array:
 
 def json_strings(values: pa.Array) -> pa.Array:
     """Each value as a JSON string (null as JSON's null)."""
+    original = values
     control = as_numpy(pc.match_substring_regex(values, "[\\x00-\\x1f]"))
-    escaped = pc.replace_substring(pc.replace_substring(values, "\\", "\\\\"), '"', '\\"')
+    if pc.any(pc.match_substring(values, "\\")).as_py():
+        values = pc.replace_substring(values, "\\", "\\\\")
+    escaped = pc.replace_substring(values, '"', '\\"') if pc.any(pc.match_substring(values, '"')).as_py() else values
     quoted = pc.fill_null(pc.binary_join_element_wise('"', escaped, '"', ""), "null")
     if not control.any():
         return quoted
     # Control characters (rare) are escaped the standard library's way.
     positions = np.flatnonzero(control)
-    return _replaced(quoted, positions, pa.array([json.dumps(value) for value in values.take(positions).to_pylist()]))
+    return _replaced(quoted, positions, pa.array([json.dumps(value) for value in text_at(original, positions)]))
