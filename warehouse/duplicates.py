@@ -1,5 +1,5 @@
 """Find the exact copies of earlier rows in a file streamed as Arrow record batches, in memory that grows by 16
-bytes per distinct row.
+bytes per distinct row (and briefly three times that, while two runs merge).
 
 A row is a copy when each of its values equals the earlier row's (a null equals only a null, and differs from
 an empty string). Rows are compared by a 128-bit hash of their values: every 8-byte word of every value, and
@@ -8,6 +8,7 @@ independent ways. Two distinct rows share both halves with a chance of about n²
 million rows, the odds content-addressed stores rely on.
 """
 
+import hashlib
 from collections.abc import Sequence
 
 import numpy as np
@@ -21,6 +22,8 @@ LOW_SEED = np.uint64(0xC2B2AE3D27D4EB4F)
 NULL_LENGTH = np.uint64(0xFFFFFFFF)
 # Rows hashed at a time, so the temporary arrays stay a few megabytes.
 SLICE_ROWS = 1 << 15
+# Values up to this many bytes are hashed as rows of 64-bit words, vectorised; longer ones one by one.
+SHORT_BYTES = 64
 
 
 def _mix(values: np.ndarray) -> np.ndarray:
@@ -33,42 +36,64 @@ def _mix(values: np.ndarray) -> np.ndarray:
     return values
 
 
-def _tokens(array: pa.Array) -> np.ndarray:
-    """Each value as 64-bit words: its length (NULL_LENGTH for a null), then its bytes, zero-padded."""
-    if not pa.types.is_string(array.type) and not pa.types.is_binary(array.type):
+def _value_bytes(array: pa.Array) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The array's data buffer, each value's offset into it, its length in bytes (0 for a null), and its validity."""
+    if not pa.types.is_large_binary(array.type):
         array = array.cast(pa.large_binary())
     rows = len(array)
-    offset_type = np.int64 if pa.types.is_large_binary(array.type) else np.int32
-    offsets = np.frombuffer(array.buffers()[1], dtype=offset_type)[array.offset : array.offset + rows + 1]
-    lengths = np.diff(offsets)
+    offsets = np.frombuffer(array.buffers()[1], dtype=np.int64)[array.offset : array.offset + rows + 1]
+    valid = array.is_valid().to_numpy(zero_copy_only=False)
+    # A null's slot may still span bytes (what it replaced): they are not its value.
+    lengths = np.where(valid, np.diff(offsets), 0)
+    data = array.buffers()[2]
+    return np.frombuffer(data, dtype=np.uint8) if data else np.zeros(0, np.uint8), offsets[:-1], lengths, valid
+
+
+def _short_hashes(data, starts, lengths, valid, column_number) -> tuple[np.ndarray, np.ndarray]:
+    """Hash values of at most SHORT_BYTES: each is its length (NULL_LENGTH for a null) then its bytes, as 64-bit
+    words; each word is mixed with a key for its column and place, and the mixed words are summed two ways. Only
+    a value's own words count, so its hash does not depend on the values beside it."""
+    rows = len(lengths)
     longest = int(lengths.max(initial=0))
     padded = np.zeros((rows, 8 + (longest + 7) // 8 * 8), dtype=np.uint8)
     tokens = padded.view(np.uint64)
-    tokens[:, 0] = np.where(array.is_valid().to_numpy(zero_copy_only=False), lengths, NULL_LENGTH)
-    if longest:
-        data = np.frombuffer(array.buffers()[2], dtype=np.uint8)
-        if int(lengths.min()) == longest:
-            # Values of one length (timestamps, dates) lie end to end: their bytes are already a matrix.
-            padded[:, 8 : 8 + longest] = data[offsets[0] : offsets[-1]].reshape(rows, longest)
-        else:
-            places = np.arange(longest)
-            gathered = data.take(np.minimum(offsets[:-1, None] + places, len(data) - 1))
-            gathered[places >= lengths[:, None]] = 0
-            padded[:, 8 : 8 + longest] = gathered
-    return tokens
+    tokens[:, 0] = np.where(valid, lengths, NULL_LENGTH)
+    if longest and int(lengths.min()) == longest:
+        # Values of one length (timestamps, dates) lie end to end: their bytes are already a matrix.
+        padded[:, 8 : 8 + longest] = data[starts[0] : starts[0] + rows * longest].reshape(rows, longest)
+    elif longest:
+        places = np.arange(longest)
+        gathered = data.take(np.minimum(starts[:, None] + places, max(len(data) - 1, 0)))
+        gathered[places >= lengths[:, None]] = 0
+        padded[:, 8 : 8 + longest] = gathered
+    places = np.arange(tokens.shape[1], dtype=np.uint64)
+    own = places < (1 + (lengths[:, None] + 7) // 8)
+    keys = places + np.uint64(64 * column_number + 1)
+    mixed = _mix(tokens + _mix(keys * GOLDEN))
+    mixed[~own] = 0
+    # Summed times an odd key per place (a one-word difference always shows), and summed mixed again.
+    high = _mix((mixed * (keys * np.uint64(2) + np.uint64(1))).sum(1))
+    low_terms = _mix(mixed ^ LOW_SEED)
+    low_terms[~own] = 0
+    return high, _mix(low_terms.sum(1))
 
 
 def value_hashes(array: pa.Array, column_number: int) -> tuple[np.ndarray, np.ndarray]:
-    """Two independent 64-bit hashes of each value, keyed by its column so that columns cannot trade values."""
+    """Two independent 64-bit hashes of each value, keyed by its column so that columns cannot trade values. A
+    value longer than SHORT_BYTES (rare) is hashed by BLAKE2b, so memory stays bounded by the short ones."""
     high = np.empty(len(array), dtype=np.uint64)
     low = np.empty(len(array), dtype=np.uint64)
     for start in range(0, len(array), SLICE_ROWS):
-        tokens = _tokens(array.slice(start, SLICE_ROWS))
-        places = np.arange(tokens.shape[1], dtype=np.uint64) + np.uint64(64 * column_number + 1)
-        mixed = _mix(tokens + _mix(places * GOLDEN))
-        # Summed times an odd key per place (a one-word difference always shows), and summed mixed again.
-        high[start : start + len(tokens)] = _mix((mixed * (places * np.uint64(2) + np.uint64(1))).sum(1))
-        low[start : start + len(tokens)] = _mix(_mix(mixed ^ LOW_SEED).sum(1))
+        data, starts, lengths, valid = _value_bytes(array.slice(start, SLICE_ROWS))
+        long = lengths > SHORT_BYTES
+        short_lengths = np.where(long, 0, lengths)
+        part_high, part_low = _short_hashes(data, starts, short_lengths, valid, column_number)
+        for row in np.flatnonzero(long):
+            value = data[starts[row] : starts[row] + lengths[row]].tobytes()
+            digest = hashlib.blake2b(value, digest_size=16, salt=column_number.to_bytes(16, "little")).digest()
+            part_high[row], part_low[row] = np.frombuffer(digest, dtype=np.uint64)
+        high[start : start + len(lengths)] = part_high
+        low[start : start + len(lengths)] = part_low
     return high, low
 
 

@@ -226,7 +226,8 @@ class Copies:
     """COPY Arrow tables (copy_arrow) on one connection from a thread of their own, in the order given, so that the
     loader reads and checks the next record batch while the server writes the last. The connection is the thread's
     until `drain` returns: whoever else queries it drains first. The first error is raised to the caller, by the
-    next `submit` or by `drain`; leaving the context stops the thread, after its current COPY, in any case.
+    next `submit`, by `drain` or on leaving the context. Leaving it on an error skips the COPYs not yet begun, and
+    waits for the current one, so the caller's transaction is rolled back once the thread is done with it.
     """
 
     def __init__(self, connection: psycopg.Connection, depth: int = 2) -> None:
@@ -248,6 +249,8 @@ class Copies:
             self._error = self._error or exc_info[1]
         self._jobs.put(None)
         self._thread.join()
+        if exc_info[0] is None:
+            self._raise()
 
     def submit(self, table: str, columns: Sequence[str], rows: pa.Table, **encoders) -> None:
         """COPY `rows` into `columns` of `table`, after what was submitted before."""
@@ -458,6 +461,8 @@ def restage(connection: psycopg.Connection, stage: str, table: str, columns: Seq
 
     staging_class = import_string(stage)
     with connection.transaction():
+        # One restaging of a batch at a time: the second waits, then finds the batch staged.
+        connection.execute("select pg_advisory_xact_lock(%s)", (batch_id,))
         if staging_class.staged(connection, batch_id):
             return
         log.info("batch %d is not wholly staged: staging it again from %s", batch_id, table)
@@ -480,8 +485,11 @@ def restage(connection: psycopg.Connection, stage: str, table: str, columns: Seq
                 spool,
                 read_options=pcsv.ReadOptions(column_names=names, block_size=64 * 1024 * 1024),
                 # COPY writes a null unquoted and an empty string quoted: read them back apart.
+                # A value may hold a line break.
+                parse_options=pcsv.ParseOptions(newlines_in_values=True),
                 convert_options=pcsv.ConvertOptions(
                     column_types={"source_row_number": pa.int64(), **{name: pa.string() for name in columns}},
+                    null_values=[""],
                     strings_can_be_null=True,
                     quoted_strings_can_be_null=False,
                 ),

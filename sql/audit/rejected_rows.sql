@@ -11,7 +11,14 @@ create table if not exists audit.rejected_rows (
     primary key (batch_id, source_row_number)
 );
 
-alter table audit.rejected_rows drop constraint if exists rejected_rows_batch_id_fkey;
+-- Checked first: the ALTER would lock the table on every run.
+do $$
+begin
+    if exists (select from pg_constraint where conname = 'rejected_rows_batch_id_fkey') then
+        alter table audit.rejected_rows drop constraint rejected_rows_batch_id_fkey;
+    end if;
+end
+$$;
 
 -- Every query of the rejects names its batch, which the primary key leads with; an index by rule served none of
 -- them and cost a quarter of the rejects' COPY.

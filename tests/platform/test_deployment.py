@@ -2,6 +2,7 @@
 
 import datetime as dt
 import json
+import math
 import os
 import re
 import shutil
@@ -360,6 +361,19 @@ def api_answers(env: dict) -> dict:
     return answers
 
 
+def same_answers(got, expected) -> bool:
+    """Equal answers, floats to 1e-9 relative: a casino's sums are float sums, whose last bits depend on the order
+    in which two servers happen to add the same rows."""
+    if isinstance(got, dict) and isinstance(expected, dict):
+        return got.keys() == expected.keys() and all(same_answers(got[key], expected[key]) for key in got)
+    if isinstance(got, list) and isinstance(expected, list):
+        return len(got) == len(expected) and all(map(same_answers, got, expected))
+    if isinstance(got, float) and isinstance(expected, float):
+        return math.isclose(got, expected, rel_tol=1e-9, abs_tol=1e-9)
+    assert got == expected, f"{got!r} != {expected!r}"
+    return True
+
+
 @pytest.mark.slow
 def test_celery_workers_and_a_replica_answer_as_the_local_executor_does(tmp_path):
     """AIRFLOW_EXECUTOR=celery with two workers and WAREHOUSE_REPLICA=1, beside the default stack on the same data."""
@@ -377,7 +391,7 @@ def test_celery_workers_and_a_replica_answer_as_the_local_executor_does(tmp_path
 
         ready = json.load(urllib.request.urlopen(f"http://127.0.0.1:{scaled['API_PORT']}/ready", timeout=10))
         assert ready["database_role"] == "replica"
-        assert api_answers(scaled) == expected
+        assert same_answers(api_answers(scaled), expected)
 
         # Every task instance of every first run ran on one of the two workers, and both workers took some.
         with psycopg.connect(airflow_database(scaled)) as connection:

@@ -69,7 +69,8 @@ select
     last_order_at::text,
     (last_order_at at time zone 'UTC')::date::text as last_order_date,
     orders,
-    amount
+    -- As text: the scale counts (5.5 is not 5.50).
+    amount::text
 from parsed
 order by source_row_number
 """
@@ -77,7 +78,7 @@ order by source_row_number
 STAGED = """
 select
     source_row_number, rule, event_at::text, country_code, first_order_at::text, last_order_at::text,
-    last_order_date::text, total_orders::numeric, voucher_amount
+    last_order_date::text, total_orders::numeric, voucher_amount::text
 from model_staging.stg_voucher__events
 full join (
     select source_row_number, rule from audit.rejected_rows where source_kind = 'voucher_events'
@@ -89,8 +90,8 @@ NUMBERS = [
     "2.0", " 2.0 ", "\t2.0", "+5", ".5", "5.", "1e3", "1E3", "-0", "-0.0", "0.00", "00012", "2147483647",
     "2147483648", "99999999999", "1_000", "0x1A", " NaN", "inf", "-Infinity", "2.50", "1.5e-1", ".", "+", "-",
     "--1", "1.2.3", "١٢", "0000000000002147483647", "3.0000000000000000001",
-    # Longer than an Arrow decimal's 38 digits.
-    "1" * 40, "0." + "1" * 39, "9" * 37 + ".5",
+    # Longer than an Arrow decimal's 38 digits, and than a plain number Arrow reads.
+    "1" * 40, "0." + "1" * 39, "9" * 37 + ".5", "1." + "0" * 1200, "NaN", "5.5", "1.125", "12",
 ]  # fmt: skip
 TIMESTAMPS = [
     "2018-07-21 18:59:21.102761", "2018-07-21 18:59:21+02", "2018-07-21T18:59:21", "July 21 2018", "2018-02-30",
@@ -107,7 +108,9 @@ def tricky_rows() -> list[dict]:
     rows += [event(timestamp=value) for value in TIMESTAMPS]
     rows += [event(first_order_ts=value, last_order_ts="2018-07-22") for value in TIMESTAMPS]
     rows += [event(last_order_ts=value, first_order_ts="1900-01-01") for value in TIMESTAMPS]
-    rows += [event(country_code=value) for value in ("  Peru  ", "\tPeru", " ", "Perú", 'Pe"ru\\')]
+    rows += [event(country_code=value) for value in ("  Peru  ", "\tPeru", " ", "Perú", 'Pe"ru\\', "NA", "Pe\nru")]
+    # Before year 1, with an amount too long for a decimal.
+    rows.append(event(last_order_ts="0044-03-15 BC", first_order_ts="0050-01-01 BC", voucher_amount="1" * 40))
     return rows
 
 
@@ -141,6 +144,31 @@ def test_a_rejected_row_keeps_each_value_as_it_arrived(voucher_tables, tmp_path)
 
     record = voucher_tables.execute("select record from audit.rejected_rows").fetchone()[0]
     assert record == {**row, "timestamp": None}
+
+
+def test_a_timestamp_past_64_bit_microseconds_is_unparseable_and_the_load_goes_on(voucher_tables, tmp_path):
+    # PostgreSQL takes timestamps up to 294276 AD; the loader's microseconds reach 294246 AD.
+    source = write_voucher_csv(tmp_path / "far.csv", [event(last_order_ts="294270-01-01"), event()])
+    vouchers.load_file(voucher_tables, str(source))
+    assert voucher_tables.execute("select source_row_number, rule from audit.rejected_rows").fetchall() == [
+        (1, "last_order_ts_unparseable")
+    ]
+
+
+def test_a_copy_is_found_whatever_the_values_beside_it(monkeypatch):
+    from warehouse import duplicates
+
+    finder = DuplicateFinder()
+    assert finder.copies([pa.array(["a", "b"]), pa.array(["x", "y"])]).tolist() == [False, False]
+    # A longer value beside it, and a value long enough to be hashed apart.
+    assert finder.copies([pa.array(["a", "b" * 20]), pa.array(["x", "y"])]).tolist() == [True, False]
+    assert finder.copies([pa.array(["z" * 200, "c"]), pa.array(["x", "x"])]).tolist() == [False, False]
+    assert finder.copies([pa.array(["z" * 200]), pa.array(["x"])]).tolist() == [True]
+    # In one batch hashed in several slices, one of them with a longer value.
+    monkeypatch.setattr(duplicates, "SLICE_ROWS", 16)
+    values = [f"v{number}" for number in range(100)]
+    values[0], values[70] = "w" * 20, values[5]
+    assert DuplicateFinder().copies([pa.array(values)]).nonzero()[0].tolist() == [70]
 
 
 def test_copies_are_found_across_record_batches():

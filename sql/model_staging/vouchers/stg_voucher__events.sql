@@ -2,7 +2,8 @@
 -- raw.voucher_events, in the same transaction (warehouse/domains/vouchers/staging.py): a row that breaks a
 -- cleaning rule goes to audit.rejected_rows instead, so raw = clean + rejected + duplicates.
 -- Unlogged, as what is rebuilt from raw may be: it is not written twice (to the write-ahead log), and a crash
--- empties it, after which the next run of a file stages that file again from raw.
+-- empties it, after which every run over a file already loaded stages that file again from raw (every run loads
+-- its file first). A table made before it was unlogged stays logged, and works the same.
 create unlogged table if not exists model_staging.stg_voucher__events (
     batch_id bigint not null,
     source_row_number bigint not null,

@@ -8,14 +8,12 @@ two agree (`2018-07-21 18:59:21.102761`, `2018-04-20`, `-12.50`), and asks Postg
 batch, for any other value, with the casts the rules have always used.
 """
 
-import io
 import json
 
 import numpy as np
 import psycopg
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.csv as pcsv
 from pgpq.schema import Jsonb
 from psycopg import sql
 
@@ -60,20 +58,22 @@ RULES = [
 INT4_MAX = "2147483647"
 # The digits an Arrow decimal holds.
 DECIMAL_DIGITS = 38
+# A plain number of more digits is left to PostgreSQL, which holds up to 131,072 before the point and 16,383 after.
+PLAIN_DIGITS = 1000
 UTC_MICROSECONDS = pa.timestamp("us", tz="UTC")
-FIRST_YEAR_1_MICROSECOND = -62_135_596_800_000_000
-FIRST_YEAR_10000_MICROSECOND = 253_402_300_800_000_000
-# The plain forms Arrow parses as PostgreSQL does (a timestamp without a zone is UTC: the database's time zone).
+# The plain forms Arrow parses as PostgreSQL does (a timestamp without a zone is UTC, in both).
 PLAIN_TIMESTAMP = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}([ T][0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,6})?)?$"
 PLAIN_NUMBER = r"^(?P<sign>[+-]?)(?P<whole>[0-9]*)\.?(?P<fraction>[0-9]*)$"
 # What PostgreSQL makes of the values Arrow leaves to it (a timestamp as microseconds since 1970, which reach
-# further back than Python's dates; a number as plain decimal text): the casts of the rules, each guarded. A
+# further back than Python's dates, and as far forward as 294246 AD: a later one, which PostgreSQL alone would
+# take up to 294276 AD, is unparseable here; a number as plain decimal text): the casts of the rules, guarded. A
 # timestamp must start with a digit, which keeps out 'now', 'epoch' and 'infinity'; a number must not contain
 # an n, which keeps out 'NaN' and 'Infinity'.
 PARSED_BY_POSTGRES = {
     "timestamptz": """
         select case
             when ascii(value) between 48 and 57 and pg_input_is_valid(value, 'timestamptz')
+                and value::timestamptz < '294247-01-01 00:00:00+00'
                 then (extract(epoch from value::timestamptz) * 1000000)::bigint
         end
         from unnest(%s::text[]) with ordinality as given (value, position)
@@ -105,8 +105,12 @@ class Numbers:
 
     def __init__(self, text: pa.Array, parsed_by_postgres) -> None:
         parts = pc.extract_regex(text, PLAIN_NUMBER)
-        plain = as_numpy(pc.is_valid(parts)) & as_numpy(
-            pc.greater(pc.add(pc.utf8_length(parts.field("whole")), pc.utf8_length(parts.field("fraction"))), 0)
+        digits = pc.add(pc.utf8_length(parts.field("whole")), pc.utf8_length(parts.field("fraction")))
+        # A number too long for PostgreSQL's numeric is its to refuse.
+        plain = (
+            as_numpy(pc.is_valid(parts))
+            & as_numpy(pc.greater(digits, 0))
+            & as_numpy(pc.less_equal(digits, PLAIN_DIGITS))
         )
         others = np.flatnonzero(as_numpy(pc.is_valid(text)) & ~plain)
         if len(others):
@@ -142,6 +146,8 @@ class VoucherStaging:
         self.duplicates = DuplicateFinder()
         self.staged_rows = 0
         self.rejected_rows = 0
+        # Arrow reads a timestamp without a zone as UTC: so must PostgreSQL, whatever the session's time zone.
+        self.connection.execute("select set_config('TimeZone', 'UTC', true)")
 
     @staticmethod
     def staged(connection: psycopg.Connection, batch_id: int) -> bool:
@@ -237,45 +243,60 @@ class VoucherStaging:
             self.connection.execute(sql.SQL("analyze {}").format(sql.Identifier(*STAGED_TABLE.split("."))))
 
     def _stage(self, staged: pa.Table, amount_parts: pa.StructArray) -> None:
-        """COPY the clean rows, typed: in the binary format, with the amounts as decimals of the batch's largest
-        scale; the rare amount too long for Arrow's 38 digits at that scale goes as text."""
+        """COPY the clean rows, typed, in the binary format. An amount travels as a decimal of its own scale (one
+        COPY per scale in the batch, so 5.5 stays 5.5 beside 1.125); one too long for Arrow's 38 digits (rare)
+        travels as text, to a temporary table, and PostgreSQL casts it on the way into staging."""
         if not staged.num_rows:
             return
-        parts = amount_parts
-        whole = pc.utf8_ltrim(parts.field("whole"), characters="0")
-        fraction_length = pc.utf8_length(parts.field("fraction"))
-        scale = min(pc.max(fraction_length).as_py(), DECIMAL_DIGITS)
-        fits = pc.and_(
-            pc.less_equal(pc.add(pc.utf8_length(whole), scale), DECIMAL_DIGITS), pc.less_equal(fraction_length, scale)
-        )
+        whole = pc.utf8_ltrim(amount_parts.field("whole"), characters="0")
+        scales = pc.utf8_length(amount_parts.field("fraction"))
+        fits = pc.less_equal(pc.add(pc.utf8_length(whole), scales), DECIMAL_DIGITS)
         plain = pc.binary_join_element_wise(
-            parts.field("sign"), pc.if_else(pc.equal(whole, ""), "0", whole), ".", parts.field("fraction"), ""
+            amount_parts.field("sign"),
+            pc.if_else(pc.equal(whole, ""), "0", whole),
+            ".",
+            amount_parts.field("fraction"),
+            "",
         )
-        decimals = pc.cast(pc.if_else(fits, plain, None), pa.decimal128(DECIMAL_DIGITS, scale))
-        in_binary = staged.set_column(STAGED_COLUMNS.index("voucher_amount"), "voucher_amount", decimals).filter(fits)
-        self.copies.submit(STAGED_TABLE, STAGED_COLUMNS, in_binary)
-        self.staged_rows += in_binary.num_rows
+        position = STAGED_COLUMNS.index("voucher_amount")
+        for scale in pc.unique(pc.filter(scales, fits)).to_pylist():
+            rows = pc.and_(fits, pc.equal(scales, scale))
+            decimals = pc.cast(pc.filter(plain, rows), pa.decimal128(DECIMAL_DIGITS, scale))
+            self.copies.submit(
+                STAGED_TABLE, STAGED_COLUMNS, staged.filter(rows).set_column(position, "voucher_amount", decimals)
+            )
         too_long = staged.filter(pc.invert(fits))
         if too_long.num_rows:
             self.copies.drain()
-            for name in ("event_at", "first_order_at", "last_order_at"):
-                too_long = too_long.set_column(
-                    STAGED_COLUMNS.index(name), name, postgres_text(too_long.column(name).combine_chunks())
-                )
-            buffer = io.BytesIO()
-            pcsv.write_csv(too_long, buffer, pcsv.WriteOptions(include_header=False, quoting_style="needed"))
-            statement = sql.SQL("copy {} ({}) from stdin (format csv)").format(
-                sql.Identifier(*STAGED_TABLE.split(".")), sql.SQL(", ").join(map(sql.Identifier, STAGED_COLUMNS))
+            self.connection.execute(
+                "create temporary table if not exists voucher_amounts_as_text "
+                "(like model_staging.stg_voucher__events) on commit drop"
             )
-            with self.connection.cursor().copy(statement) as copy:
-                copy.write(buffer.getbuffer())
-            self.staged_rows += too_long.num_rows
+            self.connection.execute("alter table voucher_amounts_as_text alter column voucher_amount type text")
+            self.copies.submit("voucher_amounts_as_text", STAGED_COLUMNS, too_long)
+            self.copies.drain()
+            columns = sql.SQL(", ").join(map(sql.Identifier, STAGED_COLUMNS))
+            casts = sql.SQL(", ").join(
+                sql.SQL("voucher_amount::numeric") if name == "voucher_amount" else sql.Identifier(name)
+                for name in STAGED_COLUMNS
+            )
+            self.connection.execute(
+                sql.SQL("insert into {} ({}) select {} from voucher_amounts_as_text").format(
+                    sql.Identifier(*STAGED_TABLE.split(".")), columns, casts
+                )
+            )
+            self.connection.execute("truncate voucher_amounts_as_text")
+        self.staged_rows += staged.num_rows
 
     def _parse_timestamps(self, text: pa.Array) -> pa.Array:
         """Text to UTC timestamps; null where PostgreSQL cannot parse the value as the rules do (or it is null)."""
         # Arrow reads the year 0000 as 1 BC; PostgreSQL refuses it.
         plain = pc.and_not(pc.match_substring_regex(text, PLAIN_TIMESTAMP), pc.starts_with(text, "0000"))
-        plain = plain.fill_null(False)
+        # A date that does not exist (2018-02-30) is left to PostgreSQL here, so the cast below rarely fails.
+        days = pc.strptime(
+            pc.utf8_slice_codeunits(pc.if_else(plain, text, None), 0, 10), "%Y-%m-%d", "s", error_is_null=True
+        )
+        plain = pc.and_(plain, pc.is_valid(days)).fill_null(False)
         parsed, unparsed = _cast_where_possible(pc.if_else(plain, text, None), pa.timestamp("us"))
         parsed = pc.cast(parsed, UTC_MICROSECONDS)
         others = np.flatnonzero(as_numpy(pc.is_valid(text)) & ~as_numpy(plain) | unparsed)
@@ -289,23 +310,6 @@ class VoucherStaging:
         """What PostgreSQL makes of `values` as `type_name`, in one bound query (after the COPYs submitted)."""
         self.copies.drain()
         return [row[0] for row in self.connection.execute(PARSED_BY_POSTGRES[type_name], (values,))]
-
-
-def postgres_text(timestamps: pa.Array) -> pa.Array:
-    """UTC timestamps as text PostgreSQL reads back to the same instant: ISO 8601, or, for the years ISO's
-    four digits leave out (PostgreSQL reaches back to 4713 BC), its own form."""
-    text = pc.cast(timestamps, pa.string())
-    micros = pc.cast(timestamps, pa.int64()).fill_null(0).to_numpy(zero_copy_only=False)
-    outside = np.flatnonzero((micros < FIRST_YEAR_1_MICROSECOND) | (micros >= FIRST_YEAR_10000_MICROSECOND))
-    if not len(outside):
-        return text
-    written = []
-    for iso in np.datetime_as_string(micros[outside].astype("datetime64[us]")):
-        year, _, rest = iso[1:].partition("-") if iso.startswith("-") else iso.partition("-")
-        year = -int(year) if iso.startswith("-") else int(year)
-        rest = rest.replace("T", " ") + "+00"
-        written.append(f"{year}-{rest}" if year > 0 else f"{1 - year:04d}-{rest} BC")
-    return _replaced(text, outside, pa.array(written, pa.string()))
 
 
 def utc_dates(timestamps: pa.Array) -> pa.Array:
