@@ -161,6 +161,6 @@ class DuplicateFinder:
         self._runs.append((high, low))
         while len(self._runs) > 1 and len(self._runs[-2][0]) <= len(self._runs[-1][0]):
             (newer_high, newer_low), (older_high, older_low) = self._runs.pop(), self._runs.pop()
-            merged = np.concatenate([older_high, newer_high])
-            order = np.argsort(merged, kind="stable")
-            self._runs.append((merged[order], np.concatenate([older_low, newer_low])[order]))
+            # Both runs are sorted: insert the newer into the older, rather than sort the two again.
+            at = np.searchsorted(older_high, newer_high, side="right")
+            self._runs.append((np.insert(older_high, at, newer_high), np.insert(older_low, at, newer_low)))

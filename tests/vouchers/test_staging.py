@@ -239,3 +239,18 @@ def test_a_load_that_fails_while_staging_leaves_nothing(voucher_tables, tmp_path
         "audit.rejected_rows",
     ):
         assert voucher_tables.execute(f"select count(*) from {table}").fetchone() == (0,), table  # noqa: S608
+
+
+def test_copies_match_a_set_of_the_rows_seen_over_many_batches():
+    import numpy as np
+
+    rng = np.random.default_rng(20180915)
+    finder, seen = DuplicateFinder(), set()
+    for _ in range(40):
+        rows = [(str(first), None if second == 0 else str(second)) for first, second in rng.integers(0, 60, (300, 2))]
+        expected = []
+        for row in rows:
+            expected.append(row in seen)
+            seen.add(row)
+        columns = [pa.array([row[0] for row in rows]), pa.array([row[1] for row in rows], pa.string())]
+        assert finder.copies(columns).tolist() == expected
