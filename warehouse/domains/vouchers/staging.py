@@ -56,6 +56,8 @@ RULES = [
     "zero_orders_with_order_dates",
 ]
 INT4_MAX = "2147483647"
+# A column with fewer distinct values than a FEWth of its rows is read once per distinct value.
+FEW = 4
 # The digits an Arrow decimal holds.
 DECIMAL_DIGITS = 38
 # A plain number of more digits is left to PostgreSQL, which holds up to 131,072 before the point and 16,383 after.
@@ -134,6 +136,22 @@ class Numbers:
         fits = pa.array(self.whole & ~self.too_large)
         self.integer = pc.cast(pc.if_else(fits, pc.if_else(pc.equal(whole, ""), "0", whole), None), pa.int32())
 
+    @classmethod
+    def of(cls, text: pa.Array, parsed_by_postgres) -> "Numbers":
+        """The numbers of `text`, each distinct value read once when there are few (amounts, order counts)."""
+        encoded = text.dictionary_encode()
+        if not 0 < len(encoded.dictionary) * FEW < len(text):
+            return cls(text, parsed_by_postgres)
+        distinct = cls(encoded.dictionary, parsed_by_postgres)
+        present = as_numpy(pc.is_valid(encoded.indices))
+        at = encoded.indices.fill_null(0).to_numpy(zero_copy_only=False)
+        numbers = cls.__new__(cls)
+        for name in ("valid", "negative", "whole", "zero", "too_large"):
+            setattr(numbers, name, getattr(distinct, name)[at] & present)
+        for name in ("text", "parts", "integer"):
+            setattr(numbers, name, getattr(distinct, name).take(encoded.indices))
+        return numbers
+
 
 class VoucherStaging:
     """Stage one batch of voucher events, record batch by record batch, through the loading transaction's
@@ -173,33 +191,30 @@ class VoucherStaging:
         """Check one record batch (its values as raw holds them: text or null), and COPY its rows on."""
         raw = [record_batch.column(index) for index in range(record_batch.num_columns)]
         copies = self.duplicates.copies(raw)
-        country = trimmed(raw[1])
-        amount_text, orders_text = trimmed(raw[5]), trimmed(raw[4])
-        amount = Numbers(amount_text, self._ask_postgres)
-        orders = Numbers(orders_text, self._ask_postgres)
-        event_at = self._parse_timestamps(trimmed(raw[0]))
-        first_order_at = self._parse_timestamps(trimmed(raw[3]))
-        last_order_at = self._parse_timestamps(trimmed(raw[2]))
-        missing = {name: as_numpy(pc.is_null(values)) for name, values in {
-            "country": country, "amount": amount_text, "orders": orders_text, "timestamp": trimmed(raw[0]),
-            "first": trimmed(raw[3]), "last": trimmed(raw[2]),
-        }.items()}  # fmt: skip
+        text = {name: trimmed(record_batch.column(name)) for name in record_batch.schema.names}
+        missing = {name: as_numpy(pc.is_null(values)) for name, values in text.items()}
+        amount = Numbers.of(text["voucher_amount"], self._ask_postgres)
+        orders = Numbers.of(text["total_orders"], self._ask_postgres)
+        event_at = self._parse_timestamps(text["timestamp"])
+        first_order_at = self._parse_timestamps(text["first_order_ts"])
+        last_order_at = self._parse_timestamps(text["last_order_ts"])
+        # In the order of RULES.
         broken = [
             copies,
-            missing["country"],
-            missing["amount"],
+            missing["country_code"],
+            missing["voucher_amount"],
             ~amount.valid,
             amount.negative,
-            missing["orders"],
+            missing["total_orders"],
             ~orders.valid,
             orders.negative,
             ~orders.whole,
             orders.too_large,
             missing["timestamp"],
             as_numpy(pc.is_null(event_at)),
-            missing["first"],
+            missing["first_order_ts"],
             as_numpy(pc.is_null(first_order_at)),
-            missing["last"],
+            missing["last_order_ts"],
             as_numpy(pc.is_null(last_order_at)),
             as_numpy(pc.less(last_order_at, first_order_at)),
             orders.zero,
@@ -214,7 +229,7 @@ class VoucherStaging:
                 "batch_id": pa.repeat(pa.scalar(self.batch_id, pa.int64()), record_batch.num_rows),
                 "source_row_number": row_numbers,
                 "event_at": event_at,
-                "country_code": country,
+                "country_code": text["country_code"],
                 "first_order_at": first_order_at,
                 "last_order_at": last_order_at,
                 "last_order_date": utc_dates(last_order_at),
@@ -289,7 +304,14 @@ class VoucherStaging:
         self.staged_rows += staged.num_rows
 
     def _parse_timestamps(self, text: pa.Array) -> pa.Array:
-        """Text to UTC timestamps; null where PostgreSQL cannot parse the value as the rules do (or it is null)."""
+        """Text to UTC timestamps; null where PostgreSQL cannot parse the value as the rules do (or it is null).
+        Each distinct value is read once when there are few (order dates)."""
+        encoded = text.dictionary_encode()
+        if 0 < len(encoded.dictionary) * FEW < len(text):
+            return self._parse_timestamp_values(encoded.dictionary).take(encoded.indices)
+        return self._parse_timestamp_values(text)
+
+    def _parse_timestamp_values(self, text: pa.Array) -> pa.Array:
         # Arrow reads the year 0000 as 1 BC; PostgreSQL refuses it.
         plain = pc.and_not(pc.match_substring_regex(text, PLAIN_TIMESTAMP), pc.starts_with(text, "0000"))
         # A date that does not exist (2018-02-30) is left to PostgreSQL here, so the cast below rarely fails.
@@ -355,7 +377,12 @@ def records(rows: pa.RecordBatch) -> pa.Array:
 def json_strings(values: pa.Array) -> pa.Array:
     """Each value as a JSON string (null as JSON's null)."""
     original = values
-    control = as_numpy(pc.match_substring_regex(values, "[\\x00-\\x1f]"))
+    data = values.buffers()[2]
+    # Finding a control character takes a pattern match: only when the buffer holds a byte below 0x20 at all.
+    if data is not None and (np.frombuffer(data, dtype=np.uint8) < 0x20).any():
+        control = as_numpy(pc.match_substring_regex(values, "[\\x00-\\x1f]"))
+    else:
+        control = np.zeros(len(values), dtype=bool)
     if pc.any(pc.match_substring(values, "\\")).as_py():
         values = pc.replace_substring(values, "\\", "\\\\")
     escaped = pc.replace_substring(values, '"', '\\"') if pc.any(pc.match_substring(values, '"')).as_py() else values
