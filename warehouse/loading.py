@@ -149,7 +149,7 @@ def copy_batch(
     `is_sample` records, in the batch's lineage, that the file is the generated sample. The table's statistics
     are refreshed with the batch (`analyze`), unless the caller loads several files and analyzes once after.
     TextBatches are COPYed in PostgreSQL's binary format, one COPY each. With `stage` (`package.module:Class`, see
-    Staging), each is staged by the class as soon as it is in raw, in the same transaction.
+    Staging), each is also staged by the class as soon as it is read, in the same transaction.
     """
     schema_name, table_name = table.split(".")
     copy_statement = sql.SQL("copy {} ({}) from stdin (format {})").format(
