@@ -133,7 +133,7 @@ def publish(connection: psycopg.Connection, url: str, path: Path, assets: int, d
     steps[f"load ({DOMAIN.load_task_id})"], work = timed(lambda: loader(connection, context))
     if work is None:
         raise RuntimeError(f"the loader found {written.data_path} already published: nothing to do")
-    for step in [DOMAIN.stage, *DOMAIN.build]:
+    for step in DOMAIN.modelling:
         steps[step.task_id], _ = timed(lambda step=step: run_step(connection, step.models, work, DOMAIN.sql_dir))
     steps["checks"], _ = timed(lambda: run_checks(connection, DOMAIN, work))
     steps[DOMAIN.publish.task_id], _ = timed(lambda: run_step(connection, DOMAIN.publish.models, work, DOMAIN.sql_dir))

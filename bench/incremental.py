@@ -61,7 +61,7 @@ def run_models(connection: psycopg.Connection) -> tuple[float, int]:
     work = {"batch_ids": pending_batches(connection)}
 
     def models() -> None:
-        for step in [DOMAIN.stage, *DOMAIN.build]:
+        for step in DOMAIN.modelling:
             run_step(connection, step.models, work, DOMAIN.sql_dir)
         run_checks(connection, DOMAIN, work)
         run_step(connection, DOMAIN.publish.models, work, DOMAIN.sql_dir)

@@ -151,12 +151,6 @@ def copy_batch(
     TextBatches are COPYed in PostgreSQL's binary format, one COPY each. With `stage` (`package.module:Class`, see
     Staging), each is also staged by the class as soon as it is read, in the same transaction.
     """
-    schema_name, table_name = table.split(".")
-    copy_statement = sql.SQL("copy {} ({}) from stdin (format {})").format(
-        sql.Identifier(schema_name, table_name),
-        sql.SQL(", ").join(sql.Identifier(column) for column in columns),
-        sql.SQL({"csv": "csv", "text": "text", "arrow": "binary"}[copy_format]),
-    )
     with connection.transaction():
         batch_id = connection.execute(
             """
@@ -172,23 +166,23 @@ def copy_batch(
             "select set_config('warehouse.batch_id', %s, true), set_config('warehouse.source_name', %s, true)",
             (str(batch_id), source_name),
         )
-        with connection.cursor() as cursor:
-            if copy_format != "arrow":
-                with cursor.copy(copy_statement) as copy:
+        if copy_format == "arrow":
+            with Copies(connection) as copies:
+                staging = import_string(stage)(copies, batch_id) if stage else None
+                for text_batch in chunks:
+                    copies.submit(table, columns, text_batch.table())
+                    if staging:
+                        staging.take(text_batch.values, text_batch.row_numbers)
+                copies.drain()
+                if staging:
+                    staging.finish()
+            row_count = copies.rows.get(table, 0)
+        else:
+            with connection.cursor() as cursor:
+                with cursor.copy(copy_statement(table, columns, copy_format)) as copy:
                     for chunk in chunks:
                         copy.write(chunk)
                 row_count = cursor.rowcount
-            else:
-                with Copies(connection) as copies:
-                    staging = import_string(stage)(copies, batch_id) if stage else None
-                    for text_batch in chunks:
-                        copies.submit(table, columns, text_batch.table())
-                        if staging:
-                            staging.take(text_batch.values, text_batch.row_numbers)
-                    copies.drain()
-                    if staging:
-                        staging.finish()
-                row_count = copies.rows.get(table, 0)
         connection.execute("update audit.load_batches set row_count = %s where batch_id = %s", (row_count, batch_id))
         # Staging runs next, before autovacuum would notice the new rows: without fresh statistics the planner
         # takes the new batch for empty, and a self-join over it becomes a nested loop over every row.
@@ -196,6 +190,15 @@ def copy_batch(
             analyze_table(connection, table)
     log.info("loaded %d rows of %s into %s as batch %d", row_count, source_name, table, batch_id)
     return Batch(batch_id=batch_id, row_count=row_count, reused=False)
+
+
+def copy_statement(table: str, columns: Sequence[str], copy_format: str) -> sql.Composed:
+    """`copy table (columns) from stdin` in one of COPY's formats: csv, text or binary."""
+    return sql.SQL("copy {} ({}) from stdin (format {})").format(
+        sql.Identifier(*table.split(".")),
+        sql.SQL(", ").join(map(sql.Identifier, columns)),
+        sql.SQL({"csv": "csv", "text": "text", "binary": "binary"}[copy_format]),
+    )
 
 
 def copy_arrow(connection: psycopg.Connection, statement: sql.Composable, rows: pa.Table, **encoders) -> int:
@@ -272,9 +275,7 @@ class Copies:
             table, columns, rows, encoders = job
             try:
                 if self._error is None:
-                    statement = sql.SQL("copy {} ({}) from stdin (format binary)").format(
-                        sql.Identifier(*table.split(".")), sql.SQL(", ").join(map(sql.Identifier, columns))
-                    )
+                    statement = copy_statement(table, columns, "binary")
                     self.rows[table] = self.rows.get(table, 0) + copy_arrow(
                         self.connection, statement, rows, **encoders
                     )
