@@ -11,7 +11,6 @@ import time
 from pathlib import Path
 
 import psycopg
-from psycopg import sql
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
@@ -22,18 +21,29 @@ from warehouse import config, loading  # noqa: E402
 from warehouse.domains.vouchers import sample, source  # noqa: E402
 
 VALUES = ", ".join(f"{name} text" for name in source.SOURCE_COLUMNS).replace("timestamp text", '"timestamp" text')
-LINEAGE = (
+RAW = "batch_id bigint not null, source_row_number bigint not null, {values}"
+EVERY_ROW = (
     "batch_id bigint not null default current_setting('warehouse.batch_id')::bigint, "
     "source_row_number bigint not null, {values}, "
     "source_name text not null default current_setting('warehouse.source_name'), "
     "loaded_at timestamptz not null default now()"
 )
+# Label -> (DDL, whether the loader sends batch_id).
 TABLES = {
-    "unlogged, the values and their row numbers": "create unlogged table {table} (source_row_number bigint, {values})",
-    "logged (written to the WAL too)": "create table {table} (source_row_number bigint, {values})",
-    "logged, with raw's lineage columns": "create table {table} (" + LINEAGE + ")",
-    "logged, lineage, and raw's block-range index": "create table {table} (" + LINEAGE + "); "
-    "create index on {table} using brin (batch_id)",
+    "unlogged, the values and their row numbers": (
+        "create unlogged table {table} (source_row_number bigint, {values})",
+        False,
+    ),
+    "logged (written to the WAL too)": ("create table {table} (source_row_number bigint, {values})", False),
+    "logged, with the batch on every row": ("create table {table} (" + RAW + ")", True),
+    "and raw's block-range index: raw as it is": (
+        "create table {table} (" + RAW + "); create index on {table} using brin (batch_id)",
+        True,
+    ),
+    "lineage on every row, from defaults (before)": (
+        "create table {table} (" + EVERY_ROW + "); create index on {table} using brin (batch_id)",
+        False,
+    ),
 }
 
 
@@ -43,26 +53,26 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     folder = config.state_dir() / "bench" / "vouchers"
     copy_file, copy_options, params = sample.bench_input(folder, args.rows)
-    batches = [batch.table() for batch in loading.text_batches(Path(params["source"]), source.SOURCE_COLUMNS)]
-    columns = sql.SQL(", ").join(map(sql.Identifier, batches[0].schema.names))
+    batches = list(loading.text_batches(Path(params["source"]), source.SOURCE_COLUMNS))
     url = config.with_database(config.admin_url(), BENCH_DATABASE)
     with psycopg.connect(url, autocommit=True) as connection:
         baseline = bare_copy(connection, copy_file, 6, copy_options)
         print(f"{args.rows:,} voucher rows")
         print(f"  {'bare COPY of the CSV file (the baseline)':<48}{baseline:8.2f} s")
-        for label, ddl in TABLES.items():
+        for label, (ddl, sends_batch) in TABLES.items():
             connection.execute("drop table if exists bench_raw_copy")
             connection.execute(ddl.format(table="bench_raw_copy", values=VALUES))
             connection.execute("checkpoint")
-            statement = sql.SQL("copy bench_raw_copy ({}) from stdin (format binary)").format(columns)
+            tables = [batch.table(1 if sends_batch else None) for batch in batches]
+            statement = loading.copy_statement("bench_raw_copy", tables[0].schema.names, "binary")
             with connection.transaction():
                 connection.execute(
                     "select set_config('warehouse.batch_id', '1', true), set_config('warehouse.source_name', %s, true)",
                     (params["source"],),
                 )
                 started = time.perf_counter()
-                for batch in batches:
-                    loading.copy_arrow(connection, statement, batch)
+                for table in tables:
+                    loading.copy_arrow(connection, statement, table)
                 print(f"  {label:<48}{time.perf_counter() - started:8.2f} s")
         connection.execute("drop table if exists bench_raw_copy")
     return 0

@@ -4,12 +4,13 @@ import hashlib
 import io
 import logging
 import shutil
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 from urllib.parse import urlsplit
 
+import numpy as np
 import psycopg
 import pyarrow as pa
 from psycopg import sql
@@ -134,7 +135,7 @@ def copy_batch(
     checksum: str,
     table: str,
     columns: list[str],
-    chunks: Iterable[bytes] | Iterable["TextBatch"],
+    chunks: Iterable[bytes] | Iterable["TextBatch"] | Callable[[int], Iterable[bytes]],
     copy_format: str = "csv",
     dag_id: str | None = None,
     run_id: str | None = None,
@@ -148,8 +149,10 @@ def copy_batch(
     If the transaction fails part way, neither the batch nor any of its rows exist, so a retry starts clean.
     `is_sample` records, in the batch's lineage, that the file is the generated sample. The table's statistics
     are refreshed with the batch (`analyze`), unless the caller loads several files and analyzes once after.
-    TextBatches are COPYed in PostgreSQL's binary format, one COPY each. With `stage` (`package.module:Class`, see
-    Staging), each is also staged by the class as soon as it is read, in the same transaction.
+    TextBatches are COPYed in PostgreSQL's binary format, one COPY each, with the batch's id beside each row. With
+    `stage` (`package.module:Class`, see Staging), each is also staged by the class as soon as it is read, in the
+    same transaction. Text or CSV `chunks` may be a function, given the new batch's id, that returns them; the
+    rows they leave without a batch_id take the table's default, the transaction's `warehouse.batch_id`.
     """
     with connection.transaction():
         batch_id = connection.execute(
@@ -161,16 +164,15 @@ def copy_batch(
             """,
             (source_kind, source_name, checksum, dag_id, run_id, is_sample),
         ).fetchone()[0]
-        # The raw table's lineage columns default to these transaction-local settings.
-        connection.execute(
-            "select set_config('warehouse.batch_id', %s, true), set_config('warehouse.source_name', %s, true)",
-            (str(batch_id), source_name),
-        )
+        # The default of a raw table's batch_id, for a COPY that does not send it.
+        connection.execute("select set_config('warehouse.batch_id', %s, true)", (str(batch_id),))
+        if callable(chunks):
+            chunks = chunks(batch_id)
         if copy_format == "arrow":
             with Copies(connection) as copies:
                 staging = import_string(stage)(copies, batch_id) if stage else None
                 for text_batch in chunks:
-                    copies.submit(table, columns, text_batch.table())
+                    copies.submit(table, ["batch_id", *columns], text_batch.table(batch_id))
                     if staging:
                         staging.take(text_batch.values, text_batch.row_numbers)
                 copies.drain()
@@ -374,11 +376,14 @@ class TextBatch:
         values = pa.RecordBatch.from_arrays(self.values.columns, [names[name] for name in self.values.schema.names])
         return TextBatch(values, self.row_numbers)
 
-    def table(self) -> pa.Table:
-        """The rows as raw holds them: the source row number, then the values."""
-        return pa.Table.from_arrays(
-            [self.row_numbers, *self.values.columns], ["source_row_number", *self.values.schema.names]
-        )
+    def table(self, batch_id: int | None = None) -> pa.Table:
+        """The rows as raw holds them: the batch (when given), the source row number, then the values."""
+        columns = [self.row_numbers, *self.values.columns]
+        names = ["source_row_number", *self.values.schema.names]
+        if batch_id is not None:
+            columns.insert(0, pa.array(np.full(len(self.row_numbers), batch_id, dtype=np.int64)))
+            names.insert(0, "batch_id")
+        return pa.Table.from_arrays(columns, names)
 
     def csv(self) -> bytes:
         import pyarrow.csv as pcsv

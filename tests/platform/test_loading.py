@@ -19,11 +19,45 @@ def test_copy_keeps_lineage(raw_tables, tmp_path):
     source = write_voucher_csv(tmp_path / "v.csv", [event(), event(country_code="")])
     batch = vouchers.load_file(raw_tables, str(source))
     rows = raw_tables.execute(
-        "select batch_id, source_row_number, source_name, country_code from raw.voucher_events order by 2"
+        "select batch_id, source_row_number, source_name, country_code from raw.voucher_events_with_lineage order by 2"
     ).fetchall()
     assert rows == [(batch.batch_id, 1, str(source), "Peru"), (batch.batch_id, 2, str(source), "")]
     checksum = raw_tables.execute("select source_checksum from audit.load_batches").fetchone()[0]
     assert checksum == loading.file_checksum(source)
+
+
+def test_a_raw_table_that_kept_lineage_on_every_row_keeps_it_once(db, tmp_path):
+    run_statements(db, LOADING_RELATIONS[:3])
+    db.execute(
+        """
+        create table raw.voucher_events (
+            batch_id bigint not null, source_row_number bigint not null, "timestamp" text, country_code text,
+            last_order_ts text, first_order_ts text, total_orders text, voucher_amount text,
+            source_name text not null, loaded_at timestamptz not null
+        )
+        """
+    )
+    batch_id = db.execute(
+        "insert into audit.load_batches (source_kind, source_name, source_checksum, row_count) "
+        "values ('voucher_events', 'old.csv', 'abc', 1) returning batch_id"
+    ).fetchone()[0]
+    db.execute(
+        "insert into raw.voucher_events (batch_id, source_row_number, country_code, source_name, loaded_at) "
+        "values (%s, 1, 'Peru', 'old.csv', now())",
+        (batch_id,),
+    )
+
+    run_statements(db, LOADING_RELATIONS)
+    run_statements(db, LOADING_RELATIONS)
+
+    columns = db.execute(
+        "select attname from pg_attribute where attrelid = 'raw.voucher_events'::regclass and attnum > 0 "
+        "and not attisdropped"
+    ).fetchall()
+    assert ("source_name",) not in columns and ("loaded_at",) not in columns
+    assert db.execute(
+        "select batch_id, source_row_number, country_code, source_name from raw.voucher_events_with_lineage"
+    ).fetchall() == [(batch_id, 1, "Peru", "old.csv")]
 
 
 def test_a_file_already_loaded_is_reused(raw_tables, tmp_path):

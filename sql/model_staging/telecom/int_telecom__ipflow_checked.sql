@@ -4,8 +4,11 @@
 {{ config(materialized="temporary") }}
 
 with source as (
-    select * from raw.ipflow_records
-    where batch_id in (select batch_id from int_telecom__pending_batches where not superseded)
+    -- Raw keeps a file's name once, with its batch.
+    select records.*, batches.source_name
+    from raw.ipflow_records as records
+    inner join int_telecom__pending_batches as batches on batches.batch_id = records.batch_id
+    where not batches.superseded
 ),
 
 split as (

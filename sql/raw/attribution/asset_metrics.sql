@@ -1,5 +1,7 @@
+{% from "macros/raw.sql" import lineage %}
 -- Daily slot machine meters exactly as the source file holds them, all text, plus lineage.
--- batch_id and source_name default to settings made by the loading transaction, so COPY carries only the data.
+-- Each row keeps its batch and source row number; the view raw.asset_metrics_with_lineage adds the batch's source name
+-- and load time. A binary COPY sends batch_id; a text COPY leaves it to the loading transaction's setting.
 -- coin_in and handle_pulls are null when the file does not carry them.
 create table if not exists raw.asset_metrics (
     batch_id bigint not null default current_setting('warehouse.batch_id')::bigint,
@@ -19,10 +21,10 @@ create table if not exists raw.asset_metrics (
     time_on_device text,
     sessions_carded text,
     coin_in text,
-    handle_pulls text,
-    source_name text not null default current_setting('warehouse.source_name'),
-    loaded_at timestamptz not null default now()
+    handle_pulls text
 );
 
 -- Batches arrive in order, so a block-range index finds one batch at almost no cost to COPY.
 create index if not exists asset_metrics_batch_idx on raw.asset_metrics using brin (batch_id);
+
+{{ lineage("raw.asset_metrics") }}

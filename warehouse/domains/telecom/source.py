@@ -1,6 +1,7 @@
 """Pick up IP-flow files from the landing folder and load each new or changed one into raw.ipflow_records."""
 
 import codecs
+import functools
 import logging
 from collections.abc import Iterator
 from pathlib import Path
@@ -40,14 +41,14 @@ def landed_files(folder: Path) -> list[Path]:
     return sorted(delivered, key=delivered.get)
 
 
-def copy_lines(path: Path) -> Iterator[bytes]:
-    """Yield the file's rows in COPY text format: row number, tab, the line as it arrived (CRLF or LF)."""
+def copy_lines(path: Path, batch_id: int) -> Iterator[bytes]:
+    """Yield the file's rows in COPY text format: batch, row number and the line as it arrived (CRLF or LF)."""
     buffer: list[bytes] = []
     with open(path, "rb") as source:
         source.readline()
         for row_number, line in enumerate(source, start=1):
             line = line.rstrip(b"\r\n").replace(b"\\", b"\\\\").replace(b"\t", b"\\t").replace(b"\r", b"\\r")
-            buffer.append(b"%d\t%s\n" % (row_number, line))
+            buffer.append(b"%d\t%d\t%s\n" % (batch_id, row_number, line))
             if len(buffer) == LINES_PER_CHUNK:
                 yield b"".join(buffer)
                 buffer.clear()
@@ -121,8 +122,8 @@ def load_landing(
                 source_name=path.name,
                 checksum=checksum,
                 table=RAW_TABLE,
-                columns=["source_row_number", "line"],
-                chunks=copy_lines(path),
+                columns=["batch_id", "source_row_number", "line"],
+                chunks=functools.partial(copy_lines, path),
                 copy_format="text",
                 dag_id=dag_id,
                 run_id=run_id,
