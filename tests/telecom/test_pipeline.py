@@ -192,11 +192,25 @@ BAD_LINES = [
     ("bytes_uplink_not_integer", f"{EIGHT},{EIGHT + FIVE_MINUTES},1,1-0,10,1,10"),
     # Aligned, but past what a timestamp holds: it would otherwise fail staging and block every later batch.
     ("interval_out_of_range", f"{3 * 10**18},{3 * 10**18 + FIVE_MINUTES},1,10,10,1,10"),
+    # The same in digits few enough for the path that plain lines take.
+    ("interval_out_of_range", f"{999999999999600000},{999999999999900000},1,10,10,1,10"),
+]
+# Clean lines that plain lines' path does not take: a 19-digit bigint, spaces around a value, minus zero.
+CLEAN_UNPLAIN_LINES = [
+    f"{EIGHT},{EIGHT + FIVE_MINUTES},{10**18},10,10,1,10",
+    f"{EIGHT},{EIGHT + FIVE_MINUTES}, 1 ,10,10,1,10",
+    f"{EIGHT},{EIGHT + FIVE_MINUTES},1,-0,10,1,10",
 ]
 
 
 def test_every_kind_of_bad_row_is_rejected_with_its_reason(run_dag, db, landing):
-    rows = [flow(EIGHT, 1, 10, 10, 1, 10), *(line for _, line in BAD_LINES), "", f"{EIGHT},{EIGHT + 600000},1,1,1,1,1"]
+    rows = [
+        flow(EIGHT, 1, 10, 10, 1, 10),
+        *(line for _, line in BAD_LINES),
+        "",
+        f"{EIGHT},{EIGHT + 600000},1,1,1,1,1",
+        *CLEAN_UNPLAIN_LINES,
+    ]
     deliver(landing, EIGHT, 1, rows)
     run_dag("telecom_kpis")
     rejected = dict(db.execute("select source_row_number, rule from audit.rejected_rows").fetchall())
