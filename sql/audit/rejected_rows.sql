@@ -7,9 +7,23 @@ create table if not exists audit.rejected_rows (
     source_kind text not null,
     source_row_number bigint not null,
     rule text not null,
-    record jsonb not null,
+    -- The row as it arrived, as JSON. A domain whose raw table keeps the row may keep it here only for the first
+    -- rejects of each rule, the samples the quality pages show (vouchers: audit.rejected_voucher_events).
+    record jsonb,
     primary key (batch_id, source_row_number)
 );
+
+-- A table made when every reject kept its record. Checked first: the ALTER would lock the table on every run.
+do $$
+begin
+    if exists (
+        select from pg_attribute
+        where attrelid = 'audit.rejected_rows'::regclass and attname = 'record' and attnotnull
+    ) then
+        alter table audit.rejected_rows alter column record drop not null;
+    end if;
+end
+$$;
 
 -- Checked first: the ALTER would lock the table on every run.
 do $$

@@ -11,6 +11,7 @@ LOADING_RELATIONS = [
     "audit/rejected_rows.sql",
     "raw/vouchers/voucher_events.sql",
     "model_staging/vouchers/stg_voucher__events.sql",
+    "audit/vouchers/rejected_voucher_events.sql",
 ]
 COLUMNS = ["timestamp", "country_code", "last_order_ts", "first_order_ts", "total_orders", "voucher_amount"]
 AS_OF = dt.date(2018, 9, 15)

@@ -8,6 +8,7 @@ import pytest
 from tests.vouchers.factories import LOADING_RELATIONS, event, write_voucher_csv
 from warehouse import loading
 from warehouse.domains.vouchers import source as vouchers
+from warehouse.domains.vouchers import staging
 from warehouse.duplicates import DuplicateFinder
 from warehouse.models import run_statements
 
@@ -149,6 +150,32 @@ def test_a_rejected_row_keeps_each_value_as_it_arrived(voucher_tables, tmp_path)
 
     record = voucher_tables.execute("select record from audit.rejected_rows").fetchone()[0]
     assert record == {**row, "timestamp": None}
+
+
+def test_the_first_rejects_of_each_rule_keep_their_record_and_every_reject_shows_its_row(
+    voucher_tables, tmp_path, monkeypatch
+):
+    rows = [event(total_orders=f"x{number}") for number in range(5)] + [event(country_code="")] * 2
+    source = tmp_path / "v.parquet"
+    pq.write_table(pa.Table.from_pylist(rows), source)
+    # One row per record batch: the later batches' rejects of a rule already sampled keep no record.
+    monkeypatch.setattr(loading, "BATCH_ROWS", 1)
+    batch = vouchers.load_file(voucher_tables, str(source))
+
+    kept = voucher_tables.execute(
+        "select rule, source_row_number, record is not null from audit.rejected_rows order by source_row_number"
+    ).fetchall()
+    assert kept == [
+        *(("total_orders_not_a_number", number, number <= staging.SAMPLES) for number in range(1, 6)),
+        ("country_code_missing", 6, True),
+        ("duplicate_row", 7, True),
+    ]
+    shown = voucher_tables.execute(
+        "select batch_id, source_row_number, rule, total_orders from audit.rejected_voucher_events "
+        "order by source_row_number"
+    ).fetchall()
+    assert shown[:5] == [(batch.batch_id, number + 1, "total_orders_not_a_number", f"x{number}") for number in range(5)]
+    assert len(shown) == 7
 
 
 def test_a_timestamp_past_64_bit_microseconds_is_unparseable_and_the_load_goes_on(voucher_tables, tmp_path):

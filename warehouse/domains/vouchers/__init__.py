@@ -29,6 +29,7 @@ DOMAIN = Domain(
         "raw/vouchers/voucher_events.sql",
         "raw/vouchers/voucher_segment_rules.sql",
         "model_staging/vouchers/stg_voucher__events.sql",
+        "audit/vouchers/rejected_voucher_events.sql",
     ],
     load="warehouse.domains.vouchers.source:load",
     load_task_id="load_voucher_file",

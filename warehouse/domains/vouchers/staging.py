@@ -1,13 +1,14 @@
 """Type and check voucher events while they stream into raw: each record batch of the file is checked against
 the cleaning rules in Arrow, its clean rows are COPYed, typed, into model_staging.stg_voucher__events, and its
-broken rows into audit.rejected_rows with the first rule each broke and the row as it arrived. So
-raw = clean + rejected + duplicates, in the transaction that loads the file.
+broken rows into audit.rejected_rows with the first rule each broke (audit.rejected_voucher_events shows each with
+the row as it arrived). So raw = clean + rejected + duplicates, in the transaction that loads the file.
 
 Every value means what PostgreSQL says it means. Arrow parses a value only in the plain forms on which the
 two agree (`2018-07-21 18:59:21.102761`, `2018-04-20`, `-12.50`), and asks PostgreSQL, as one bound query per
 batch, for any other value, with the casts the rules have always used.
 """
 
+import collections
 import json
 
 import numpy as np
@@ -56,6 +57,10 @@ RULES = [
     "zero_orders_with_order_dates",
 ]
 INT4_MAX = "2147483647"
+# Of each rule's rejects in a batch, the first SAMPLES keep their record in audit.rejected_rows: the samples that
+# the quality pages show (model_production.batch_rejects). Raw keeps every row as it arrived, and
+# audit.rejected_voucher_events shows each reject with it: writing each as JSON too doubled the rejects' cost.
+SAMPLES = 3
 # A column with fewer distinct values than a FEWth of its rows is read once per distinct value.
 FEW = 4
 # The digits an Arrow decimal holds.
@@ -162,6 +167,7 @@ class VoucherStaging:
         self.connection = copies.connection
         self.batch_id = batch_id
         self.duplicates = DuplicateFinder()
+        self.sampled: collections.Counter = collections.Counter()
         self.staged_rows = 0
         self.rejected_rows = 0
         # Arrow reads a timestamp without a zone as UTC: so must PostgreSQL, whatever the session's time zone.
@@ -240,17 +246,31 @@ class VoucherStaging:
         self._stage(staged, amount.parts.filter(clean))
         broken_rows = ~clean.to_numpy(zero_copy_only=False)
         if broken_rows.any():
+            broken_rules = rule[broken_rows]
+            samples = self._samples(broken_rules)
+            sample_records = records(record_batch.filter(pa.array(broken_rows)).take(pa.array(samples)))
             rejected = pa.table(
                 {
-                    "batch_id": pa.repeat(pa.scalar(self.batch_id, pa.int64()), int(broken_rows.sum())),
-                    "source_kind": pa.repeat(pa.scalar(SOURCE_KIND), int(broken_rows.sum())),
+                    "batch_id": pa.repeat(pa.scalar(self.batch_id, pa.int64()), len(broken_rules)),
+                    "source_kind": pa.repeat(pa.scalar(SOURCE_KIND), len(broken_rules)),
                     "source_row_number": row_numbers.filter(pa.array(broken_rows)),
-                    "rule": pa.array(np.array(RULES, dtype=object)[rule[broken_rows] - 1], pa.string()),
-                    "record": records(record_batch.filter(pa.array(broken_rows))),
+                    "rule": pa.array(np.array(RULES, dtype=object)[broken_rules - 1], pa.string()),
+                    "record": _replaced(pa.nulls(len(broken_rules), pa.string()), samples, sample_records),
                 }
             )
             self.copies.submit("audit.rejected_rows", REJECT_COLUMNS, rejected, record=Jsonb())
             self.rejected_rows += rejected.num_rows
+
+    def _samples(self, broken_rules: np.ndarray) -> np.ndarray:
+        """The positions, among this record batch's rejects, of the batch's first SAMPLES rejects of each rule."""
+        samples = []
+        for number in np.unique(broken_rules):
+            wanted = SAMPLES - self.sampled[number]
+            if wanted > 0:
+                taken = np.flatnonzero(broken_rules == number)[:wanted]
+                self.sampled[number] += len(taken)
+                samples.append(taken)
+        return np.sort(np.concatenate(samples)) if samples else np.zeros(0, dtype=np.int64)
 
     def finish(self) -> None:
         """Refresh the staged table's statistics, for the models that read it next (the COPYs are drained)."""
@@ -360,10 +380,12 @@ def text_at(values: pa.Array, positions: np.ndarray) -> list:
 
 def _replaced(values: pa.Array, positions: np.ndarray, replacements: pa.Array) -> pa.Array:
     """`values` with those at `positions` replaced."""
+    if not len(positions):
+        return values
     index = np.full(len(values), -1, dtype=np.int64)
     index[positions] = np.arange(len(positions))
     taken = replacements.take(pa.array(np.where(index >= 0, index, 0)))
-    return pc.if_else(pa.array(index >= 0), taken, values) if len(replacements) else values
+    return pc.if_else(pa.array(index >= 0), taken, values)
 
 
 def records(rows: pa.RecordBatch) -> pa.Array:
