@@ -2,6 +2,10 @@
     measure, ties to the larger id. Each macro is called once per KPI: top_services_by_traffic (service_id by
     total bytes) and top_cells_by_unique_users (cell_id by distinct msisdn). -#}
 
+{#- The staged rows of every earlier batch of the files this run stages (int_telecom__pending_batches): a file's
+    newest batch replaces them. -#}
+{%- set earlier_batches_of_pending_files = "batch_id in (select batch_id from audit.load_batches where source_kind = 'ipflow_records' and source_name in (select source_name from int_telecom__pending_batches))" -%}
+
 {%- set dirty_windows = "(interval_name, interval_start_at) in (select interval_name, interval_start_at from state.telecom_dirty_windows)" -%}
 
 {% macro kpi_config(ranked_id, rank) -%}

@@ -17,5 +17,6 @@ create table if not exists model_staging.stg_telecom__ipflow (
 
 create index if not exists stg_telecom__ipflow_interval_idx
     on model_staging.stg_telecom__ipflow (interval_start_at);
-create index if not exists stg_telecom__ipflow_source_idx
-    on model_staging.stg_telecom__ipflow (source_name);
+-- A file's earlier rows are found by its batches (the primary key leads with batch_id), not by an index of the
+-- file's name, which cost a fifth of staging's inserts.
+drop index if exists model_staging.stg_telecom__ipflow_source_idx;

@@ -103,7 +103,8 @@ final as (
         case when reject_reason is null then service_id::bigint end as service_id,
         case when reject_reason is null then cell_id::bigint end as cell_id,
         reject_reason,
-        line
+        -- Only a rejected line is kept as it arrived (in its record), so only it is carried on.
+        case when reject_reason is not null then line end as line
     from checked
 )
 

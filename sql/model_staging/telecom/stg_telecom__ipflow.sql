@@ -1,9 +1,7 @@
 -- Typed, clean IP-flow records. A file's newest batch replaces every earlier row of that file.
 -- Its table is made beforehand by _stg_telecom__ipflow.sql (see why there).
-{{ config(
-    into="model_staging.stg_telecom__ipflow",
-    replace="source_name in (select source_name from int_telecom__pending_batches)",
-) }}
+{% from "macros/telecom.sql" import earlier_batches_of_pending_files %}
+{{ config(into="model_staging.stg_telecom__ipflow", replace=earlier_batches_of_pending_files) }}
 
 with checked as (
     select * from int_telecom__ipflow_checked

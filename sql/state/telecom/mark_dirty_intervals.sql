@@ -1,11 +1,12 @@
 -- The intervals this run's files touch, and those the earlier version of a re-delivered, changed file touched:
 -- their KPIs must be recomputed. Runs before stg_telecom__ipflow replaces the earlier rows.
+{% from "macros/telecom.sql" import earlier_batches_of_pending_files %}
 {{ config(into="state.telecom_dirty_intervals", upsert="nothing", unique_key=["interval_start_at"]) }}
 
 with earlier_versions as (
-    select distinct staged.interval_start_at
-    from model_staging.stg_telecom__ipflow as staged
-    where staged.source_name in (select source_name from int_telecom__pending_batches)
+    select distinct interval_start_at
+    from model_staging.stg_telecom__ipflow
+    where {{ earlier_batches_of_pending_files }}
 ),
 
 new_rows as (
