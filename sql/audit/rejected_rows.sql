@@ -1,4 +1,5 @@
--- Source rows that broke a cleaning rule, kept as they arrived with the rule they broke.
+-- Source rows that broke a cleaning rule, with the rule they broke. Raw keeps each as it arrived; `record` holds
+-- it too, for every reject or (vouchers) for the samples the quality pages show.
 -- batch_id names a batch of audit.load_batches, written by the transaction that creates the batch, as raw's
 -- lineage is. It is not declared a foreign key: the key's check runs once per row, and for a file of millions of
 -- rejects it cost more than writing them.
@@ -7,8 +8,8 @@ create table if not exists audit.rejected_rows (
     source_kind text not null,
     source_row_number bigint not null,
     rule text not null,
-    -- The row as it arrived, as JSON. A domain whose raw table keeps the row may keep it here only for the first
-    -- rejects of each rule, the samples the quality pages show (vouchers: audit.rejected_voucher_events).
+    -- The row as it arrived, as JSON. Vouchers keep it only for the first three rejects of each rule in a batch,
+    -- the samples model_production.batch_rejects shows (audit.rejected_voucher_events shows every reject's row).
     record jsonb,
     primary key (batch_id, source_row_number)
 );

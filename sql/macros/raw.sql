@@ -9,17 +9,25 @@ do $$
 begin
     if exists (
         select from pg_attribute
-        where attrelid = '{{ table }}'::regclass and attname = 'source_name' and not attisdropped
+        where attrelid = '{{ table }}'::regclass and attname in ('source_name', 'loaded_at') and not attisdropped
     ) then
-        alter table {{ table }} drop column source_name, drop column loaded_at;
+        alter table {{ table }} drop column if exists source_name, drop column if exists loaded_at;
     end if;
 end
 $$;
 
--- The table's rows with their whole lineage. Made once; replacing it on every run would lock it.
+-- The table's rows with their whole lineage. Made again only when its columns are not the table's and the
+-- batch's (a view fixes its columns when it is made): replacing it on every run would lock it.
 do $$
 begin
-    if to_regclass('{{ table }}_with_lineage') is null then
+    if (
+        select array_agg(attname::text order by attnum) from pg_attribute
+        where attrelid = to_regclass('{{ table }}_with_lineage') and attnum > 0 and not attisdropped
+    ) is distinct from (
+        select array_agg(attname::text order by attnum) || array['source_name', 'loaded_at'] from pg_attribute
+        where attrelid = '{{ table }}'::regclass and attnum > 0 and not attisdropped
+    ) then
+        drop view if exists {{ table }}_with_lineage;
         create view {{ table }}_with_lineage as
         select rows.*, batches.source_name, batches.loaded_at
         from {{ table }} as rows

@@ -59,6 +59,13 @@ def test_a_raw_table_that_kept_lineage_on_every_row_keeps_it_once(db, tmp_path):
         "select batch_id, source_row_number, country_code, source_name from raw.voucher_events_with_lineage"
     ).fetchall() == [(batch_id, 1, "Peru", "old.csv")]
 
+    # A column raw gains later shows in the view too (a view fixes its columns when it is made).
+    db.execute("alter table raw.voucher_events add column channel text")
+    run_statements(db, LOADING_RELATIONS)
+    assert db.execute("select channel, loaded_at is not null from raw.voucher_events_with_lineage").fetchall() == [
+        (None, True)
+    ]
+
 
 def test_a_file_already_loaded_is_reused(raw_tables, tmp_path):
     source = write_voucher_csv(tmp_path / "v.csv", [event()])

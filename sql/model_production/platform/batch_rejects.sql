@@ -19,7 +19,10 @@ final as (
         from (
             select rejected.record, rejected.source_row_number
             from audit.rejected_rows as rejected
+            -- A voucher reject keeps its record only among the first three of its rule (SAMPLES in
+            -- warehouse/domains/vouchers/staging.py): those are the samples.
             where rejected.batch_id = counted.batch_id and rejected.rule = counted.rule
+                and rejected.record is not null
             order by rejected.source_row_number
             limit 3
         ) as first_rows

@@ -1,7 +1,8 @@
 {% from "macros/raw.sql" import lineage %}
 -- Voucher-use events exactly as the source file holds them, all text, plus lineage.
--- Each row keeps its batch and source row number; the view raw.voucher_events_with_lineage adds the batch's source name
--- and load time. A binary COPY sends batch_id; a text COPY leaves it to the loading transaction's setting.
+-- Each row keeps its batch and source row number; raw.voucher_events_with_lineage adds the batch's source
+-- name and load time. The loader sends batch_id with the rows; the default, the loading transaction's
+-- setting, serves a COPY that does not.
 create table if not exists raw.voucher_events (
     batch_id bigint not null default current_setting('warehouse.batch_id')::bigint,
     source_row_number bigint not null,
