@@ -23,6 +23,10 @@ log = logging.getLogger(__name__)
 
 CHUNK_BYTES = 8 * 1024 * 1024
 BATCH_ROWS = 250_000
+# A CSV file is read this many bytes at a time, each block one record batch. Smaller blocks keep less in memory
+# (1.46 M casino rows: 518 MiB at 8 MB against 883 MiB at 64 MB) and keep the COPY thread busier (their load
+# took 2.35 s against 3.42 s).
+CSV_BLOCK_BYTES = 8 * 1024 * 1024
 
 
 class Staging(Protocol):
@@ -330,7 +334,7 @@ def record_batches(
     _require_columns(path, columns, set(header))
     reader = pcsv.open_csv(
         path,
-        read_options=pcsv.ReadOptions(block_size=64 * 1024 * 1024),
+        read_options=pcsv.ReadOptions(block_size=CSV_BLOCK_BYTES),
         convert_options=pcsv.ConvertOptions(
             column_types={column: pa.string() for column in wanted},
             include_columns=wanted,
@@ -489,7 +493,7 @@ def restage(connection: psycopg.Connection, stage: str, table: str, columns: Seq
             names = ["source_row_number", *columns]
             reader = pcsv.open_csv(
                 spool,
-                read_options=pcsv.ReadOptions(column_names=names, block_size=64 * 1024 * 1024),
+                read_options=pcsv.ReadOptions(column_names=names, block_size=CSV_BLOCK_BYTES),
                 # COPY writes a null unquoted and an empty string quoted: read them back apart.
                 # A value may hold a line break.
                 parse_options=pcsv.ParseOptions(newlines_in_values=True),
