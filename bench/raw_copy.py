@@ -1,8 +1,12 @@
 """Show what writing raw costs by itself: the same voucher rows COPYed (binary, as the loader sends them) into
 tables that differ by one property at a time, against the bare COPY of the same file.
 
+Then it COPYs what a voucher run writes, raw as it is, the typed clean rows and the rejects (as the loader's
+staging makes them, made beforehand), into tables like the real ones: what the layers cost at least, however
+fast the checks.
+
 Run it with `.venv/bin/python bench/raw_copy.py --rows 1000000` (the embedded PostgreSQL must be up). It uses
-the bench database, and leaves its tables as it found them.
+the bench database, makes the voucher pipeline's tables there if they are missing, and drops its own.
 """
 
 import argparse
@@ -47,6 +51,65 @@ TABLES = {
 }
 
 
+class Captured:
+    """Stands in for loading.Copies: keeps what staging submits instead of COPYing it, so that the writes can be
+    timed apart from the checks that make them."""
+
+    def __init__(self, connection: psycopg.Connection) -> None:
+        self.connection = connection
+        self.submitted: list[tuple[str, list[str], object, dict]] = []
+
+    def submit(self, table: str, columns, rows, **encoders) -> None:
+        self.submitted.append((table, list(columns), rows, encoders))
+
+    def drain(self) -> None:
+        pass
+
+
+def time_the_writes(connection: psycopg.Connection, batches: list, baseline: float) -> None:
+    """COPY what a voucher run writes (raw as it is, the typed clean rows, the rejects) into tables like the real
+    ones, without the checks: what the layers cost at least, however fast the checking."""
+    from warehouse.domains.vouchers import DOMAIN
+    from warehouse.domains.vouchers.staging import VoucherStaging
+    from warehouse.models import run_statements
+    from warehouse.pipeline import PLATFORM_RELATIONS
+
+    # The real tables, which the ones below are made like.
+    run_statements(connection, [*PLATFORM_RELATIONS, *DOMAIN.relations])
+    with connection.transaction():
+        captured = Captured(connection)
+        staging = VoucherStaging(captured, 1)
+        for batch in batches:
+            staging.take(batch.values, batch.row_numbers)
+    raw_tables = [batch.table(1) for batch in batches]
+    copies = [("raw.voucher_events", table.schema.names, table, {}) for table in raw_tables] + captured.submitted
+    targets = {
+        "raw.voucher_events": "create table bench_raw (like raw.voucher_events including all)",
+        "model_staging.stg_voucher__events": "create unlogged table bench_staged "
+        "(like model_staging.stg_voucher__events including all)",
+        "audit.rejected_rows": "create table bench_rejects (like audit.rejected_rows including all)",
+    }
+    renamed = dict(zip(targets, ["bench_raw", "bench_staged", "bench_rejects"], strict=True))
+    spent = dict.fromkeys(targets, 0.0)
+    for table in renamed.values():
+        connection.execute(f"drop table if exists {table}")
+    for ddl in targets.values():
+        connection.execute(ddl)
+    connection.execute("checkpoint")
+    with connection.transaction():
+        for table, columns, rows, encoders in copies:
+            started = time.perf_counter()
+            loading.copy_arrow(connection, loading.copy_statement(renamed[table], columns, "binary"), rows, **encoders)
+            spent[table] += time.perf_counter() - started
+    for table in renamed.values():
+        connection.execute(f"drop table if exists {table}")
+    total = sum(spent.values())
+    print("what a run writes, COPYed without the checks that make it (the layers' least cost)")
+    for table, seconds in spent.items():
+        print(f"  {table:<48}{seconds:8.2f} s")
+    print(f"  {'all three':<48}{total:8.2f} s = {total / baseline:.1f}x the bare COPY")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog=".venv/bin/python bench/raw_copy.py", description=__doc__)
     parser.add_argument("--rows", type=int, default=1_000_000)
@@ -75,6 +138,7 @@ def main(argv: list[str] | None = None) -> int:
                     loading.copy_arrow(connection, statement, table)
                 print(f"  {label:<48}{time.perf_counter() - started:8.2f} s")
         connection.execute("drop table if exists bench_raw_copy")
+        time_the_writes(connection, batches, baseline)
     return 0
 
 
