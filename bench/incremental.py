@@ -29,7 +29,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from bench.pipelines import RESULTS, run_checks, timed  # noqa: E402
+from bench.pipelines import RESULTS, fresh_database, run_checks, timed  # noqa: E402
 from warehouse import config, loading  # noqa: E402
 from warehouse.bootstrap import bootstrap  # noqa: E402
 from warehouse.domains.telecom import DOMAIN  # noqa: E402
@@ -90,11 +90,7 @@ def main(argv: list[str] | None = None) -> int:
         late_files=0,
         duplicate_deliveries=0,
     )
-    admin = config.admin_url()
-    with psycopg.connect(config.with_database(admin, "postgres"), autocommit=True) as server:
-        server.execute(f"drop database if exists {DATABASE} with (force)")
-        server.execute(f"create database {DATABASE}")
-    url = config.with_database(admin, DATABASE)
+    url = fresh_database(DATABASE)
     bootstrap(url, "bench", READER_ROLE)
     with psycopg.connect(url, autocommit=True) as connection:
         run_statements(connection, [*PLATFORM_RELATIONS, *DOMAIN.relations], DOMAIN.sql_dir)

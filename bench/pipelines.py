@@ -38,6 +38,15 @@ BENCH_READER_ROLE = "warehouse_bench_reader"
 RESULTS = Path(__file__).parent / "results"
 
 
+def fresh_database(name: str) -> str:
+    """Make the bench database `name` again, empty, on the embedded server; return its superuser URL."""
+    server = config.admin_url()
+    with psycopg.connect(config.with_database(server, "postgres"), autocommit=True) as admin:
+        admin.execute(f"drop database if exists {name} with (force)")
+        admin.execute(f"create database {name}")
+    return config.with_database(server, name)
+
+
 def timed(action) -> tuple[float, object]:
     started = time.perf_counter()
     result = action()
@@ -184,11 +193,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--results", type=Path, default=RESULTS, help="folder the figures are written to")
     args = parser.parse_args(argv)
-    server = config.admin_url()
-    with psycopg.connect(config.with_database(server, "postgres"), autocommit=True) as admin:
-        admin.execute(f"drop database if exists {BENCH_DATABASE} with (force)")
-        admin.execute(f"create database {BENCH_DATABASE}")
-    url = config.with_database(server, BENCH_DATABASE)
+    url = fresh_database(BENCH_DATABASE)
     work_dir = config.state_dir() / "bench"
     args.results.mkdir(parents=True, exist_ok=True)
     output = args.results / f"pipelines-{time.strftime('%Y%m%dT%H%M%S')}.json"

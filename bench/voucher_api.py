@@ -26,7 +26,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from bench.api import BENCH_READER_PASSWORD, Api, CpuProbe, Scenario, drive, git_commit  # noqa: E402
-from bench.pipelines import BENCH_READER_ROLE, bench_domain  # noqa: E402
+from bench.pipelines import BENCH_READER_ROLE, bench_domain, fresh_database  # noqa: E402
 from warehouse import config  # noqa: E402
 from warehouse.bootstrap import bootstrap  # noqa: E402
 from warehouse.domains.vouchers import DOMAIN  # noqa: E402
@@ -39,11 +39,7 @@ TARGET_RATIO, TARGET_P99_MS = 2.0, 50.0
 
 def publish(rows: int) -> str:
     """Publish `rows` generated voucher events into the bench's own database; return the reader's URL."""
-    server = config.admin_url()
-    with psycopg.connect(config.with_database(server, "postgres"), autocommit=True) as admin:
-        admin.execute(f"drop database if exists {DATABASE} with (force)")
-        admin.execute(f"create database {DATABASE}")
-    url = config.with_database(server, DATABASE)
+    url = fresh_database(DATABASE)
     with psycopg.connect(url, autocommit=True) as connection:
         result = bench_domain(connection, url, DOMAIN, rows, config.state_dir() / "bench")
     bootstrap(url, BENCH_READER_PASSWORD, BENCH_READER_ROLE)
