@@ -66,9 +66,9 @@ named as (
 ),
 
 checked as (
-    -- The rules run once per row (`offset 0`), however often the columns below refer to the result.
-    -- An integer is digits with an optional minus that fits a bigint (no 0x, 1_000 or 1.0), tested without a
-    -- regex, which would cost more than the rest of the model.
+    -- The rules run once per row (`offset 0`), however often the columns below refer to the result. In a line
+    -- that is not plain, an integer is digits with an optional minus that fits a bigint (no 0x, 1_000 or 1.0),
+    -- tested field by field without a pattern, which would cost more than the rest of the model.
     select
         named.*,
         case
