@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import Protocol
 from urllib.parse import urlsplit
 
-import numpy as np
 import psycopg
 import pyarrow as pa
 from psycopg import sql
@@ -385,7 +384,7 @@ class TextBatch:
         columns = [self.row_numbers, *self.values.columns]
         names = ["source_row_number", *self.values.schema.names]
         if batch_id is not None:
-            columns.insert(0, pa.array(np.full(len(self.row_numbers), batch_id, dtype=np.int64)))
+            columns.insert(0, pa.repeat(pa.scalar(batch_id, pa.int64()), len(self.row_numbers)))
             names.insert(0, "batch_id")
         return pa.Table.from_arrays(columns, names)
 
